@@ -1,0 +1,1 @@
+"""scaiwave-admin: tenants, partners, federation keys, audit"""

@@ -1,0 +1,13 @@
+"""The `scaiwave admin` group. Imports only click and the core's light API; commands import
+their heavy modules when they run."""
+
+from __future__ import annotations
+
+import click
+
+REQUIRES_API = "1.0"
+
+
+@click.group(name="admin")
+def admin():
+    """Tenant and partner administration, federation keys, audit log."""

@@ -1,0 +1,1 @@
+"""scaiwave-role: roles, permissions and assignments"""

@@ -1,0 +1,1 @@
+"""scaiwave-room: room export and import as ZIP bundles"""

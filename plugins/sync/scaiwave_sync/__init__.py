@@ -1,0 +1,1 @@
+"""scaiwave-sync: ScaiKey identity sync"""

@@ -1,0 +1,261 @@
+"""Settings: defaults < .env file < process environment < command-line options.
+
+One attrs class (``Settings``), structured with cattrs from the merged values and validated once.
+``load_settings`` also records where each value came from (``Settings.sources``) so that
+``show-config`` can say it, and registers every secret with ``errors.register_secret`` so no
+printout, error or log line ever shows one.
+
+Imported only when a command needs settings: ``scaiwave --help`` never pays for attrs, cattrs or
+python-dotenv.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import attrs
+import cattrs
+
+from scaiwave_cli.errors import ConfigError, register_secret
+
+OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+
+# field name -> environment variable(s), first match wins (the first is the documented one).
+ENV_NAMES: dict[str, tuple[str, ...]] = {
+    "db_url": ("SCAIWAVE_DB_URL",),
+    "home": ("SCAIWAVE_HOME",),
+    "media_dir": ("SCAIWAVE_MEDIA_DIR",),
+    "output": ("SCAIWAVE_OUTPUT",),
+    "admin_token": ("SCAIWAVE_ADMIN_TOKEN",),
+    "server_name": ("SCAIWAVE_SERVER_NAME",),
+    "api_url": ("SCAIWAVE_API_URL",),
+    "redis_url": ("SCAIWAVE_REDIS_URL",),
+    "key_encryption_key": ("SCAIWAVE_KEY_ENCRYPTION_KEY",),
+    "scaikey_base_url": ("SCAIKEY_BASE_URL", "SCAIWAVE_SCAIKEY_URL"),
+    "scaikey_client_id": ("SCAIKEY_CLIENT_ID",),
+    "scaikey_client_secret": ("SCAIKEY_CLIENT_SECRET",),
+    "scaikey_app_id": ("SCAIKEY_APP_ID",),
+    "scaikey_issuer": ("SCAIKEY_ISSUER",),
+    "scaikey_audience": ("SCAIKEY_AUDIENCE",),
+    "scaikey_jwks_url": ("SCAIKEY_JWKS_URL",),
+}
+
+SECRET_PATTERN = re.compile(r"(SECRET|TOKEN|PASSWORD|KEY_ENCRYPTION_KEY)", re.IGNORECASE)
+
+
+def is_secret_name(name: str) -> bool:
+    """True for variable or field names that hold secrets (``*_SECRET*``, ``*_TOKEN*``, ...)."""
+    return bool(SECRET_PATTERN.search(name))
+
+
+def mask_url(url: str | None) -> str | None:
+    """``mysql+pymysql://user:pw@host/db`` -> ``mysql+pymysql://user:***@host/db``."""
+    if not url or "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def url_password(url: str | None) -> str | None:
+    if not url or "@" not in url:
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def mask_value(name: str, value):
+    """The printable form of a setting: secrets as ``***``, URLs without their password."""
+    if value is None or value == "":
+        return value
+    if is_secret_name(name):
+        return "***"
+    if isinstance(value, str) and "://" in value:
+        return mask_url(value)
+    return value
+
+
+def default_home() -> Path:
+    import click
+
+    return Path(click.get_app_dir("scaiwave"))
+
+
+def _check_http_url(name):
+    def check(instance, attribute, value):
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"{name}: expected an http(s):// URL, got {value!r}")
+
+    return check
+
+
+@attrs.frozen
+class Settings:
+    """Everything a command may read. ``sources`` maps each field to default/.env/environment/option."""
+
+    home: Path = attrs.field(converter=Path)
+    db_url: str | None = None
+    media_dir: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    output: str = attrs.field(default="table", validator=attrs.validators.in_(OUTPUT_FORMATS))
+    admin_token: str | None = attrs.field(default=None, repr=False)
+    server_name: str = "localhost"
+    api_url: str | None = attrs.field(default=None, validator=_check_http_url("SCAIWAVE_API_URL"))
+    redis_url: str | None = None
+    key_encryption_key: str | None = attrs.field(default=None, repr=False)
+    scaikey_base_url: str | None = attrs.field(
+        default=None, validator=_check_http_url("SCAIKEY_BASE_URL")
+    )
+    scaikey_client_id: str | None = None
+    scaikey_client_secret: str | None = attrs.field(default=None, repr=False)
+    scaikey_app_id: str | None = None
+    scaikey_issuer: str | None = None
+    scaikey_audience: str | None = None
+    scaikey_jwks_url: str | None = None
+    env_file: Path | None = None
+    debug: bool = False
+    sources: dict = attrs.field(factory=dict, eq=False, repr=False)
+    # Every SCAIWAVE_*/SCAIKEY_* variable seen (environment or .env), for plugins' own settings.
+    raw: dict = attrs.field(factory=dict, eq=False, repr=False)
+
+    @property
+    def media_path(self) -> Path:
+        return self.media_dir or (self.home / "media")
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """A plugin's own setting by variable name (e.g. ``SCAIWAVE_SYNC_MAX_DEACTIVATE``)."""
+        return self.raw.get(name, default)
+
+    def masked(self) -> dict:
+        """Every field with its printable value and its source, secrets masked."""
+        out = {}
+        for field in attrs.fields(Settings):
+            if field.name in ("sources", "raw"):
+                continue
+            value = getattr(self, field.name)
+            if isinstance(value, Path):
+                value = str(value)
+            out[field.name] = {
+                "value": mask_value(field.name, value),
+                "source": self.sources.get(field.name, "default"),
+                "env": ENV_NAMES.get(field.name, (None,))[0],
+            }
+        return out
+
+
+_converter = cattrs.Converter()
+_converter.register_structure_hook(Path, lambda v, _: Path(v))
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    try:
+        values = dotenv_values(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read env file {path}: {exc.strerror}",
+            hint="pass an existing file with --env-file, or remove the option",
+        ) from exc
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _relevant(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith(("SCAIWAVE_", "SCAIKEY_"))}
+
+
+def load_settings(
+    options: dict | None = None,
+    *,
+    env_file: str | os.PathLike | None = None,
+    environ: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Merge the four layers and validate. Invalid values raise ``ConfigError`` (exit 2)."""
+    environ = dict(os.environ if environ is None else environ)
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+
+    if env_file is not None:
+        path = Path(env_file)
+        if not path.is_file():
+            raise ConfigError(
+                f"env file {path} does not exist",
+                hint="pass an existing file with --env-file, or remove the option",
+            )
+    else:
+        candidate = (cwd or Path.cwd()) / ".env"
+        path = candidate if candidate.is_file() else None
+
+    layers = [
+        ("default", {}),
+        (".env", _relevant(_read_env_file(path)) if path else {}),
+        ("environment", _relevant(environ)),
+    ]
+    raw: dict[str, str] = {}
+    for _, layer in layers:
+        raw.update(layer)
+
+    values: dict = {}
+    sources: dict[str, str] = {}
+    for field, names in ENV_NAMES.items():
+        for source, layer in layers:
+            for name in names:
+                if layer.get(name, "") != "":
+                    values[field] = layer[name]
+                    sources[field] = source
+                    break
+    for key, value in options.items():
+        values[key] = value
+        sources[key] = "option"
+    values.setdefault("home", str(default_home()))
+    values["env_file"] = str(path) if path else None
+    values["sources"] = sources
+    values["raw"] = raw
+
+    for field in ("admin_token", "scaikey_client_secret", "key_encryption_key"):
+        register_secret(values.get(field))
+    for name, value in raw.items():
+        if is_secret_name(name):
+            register_secret(value)
+        register_secret(url_password(value))
+
+    try:
+        return _converter.structure(values, Settings)
+    except Exception as exc:  # cattrs wraps validator errors in an ExceptionGroup
+        raise _config_error(exc) from None
+
+
+def _config_error(exc: BaseException) -> ConfigError:
+    leaves = []
+
+    def walk(e):
+        if isinstance(e, BaseExceptionGroup):
+            for sub in e.exceptions:
+                walk(sub)
+        else:
+            leaves.append(e)
+
+    walk(exc)
+    messages = []
+    for leaf in leaves:
+        text = str(leaf)
+        for field, names in ENV_NAMES.items():
+            if f"'{field}'" in text or text.startswith(f"{field}"):
+                text = f"{names[0]}: {text}"
+        if "'output' must be in" in text:
+            text = f"SCAIWAVE_OUTPUT must be one of {', '.join(OUTPUT_FORMATS)}"
+        messages.append(text)
+    return ConfigError(
+        "invalid settings: " + "; ".join(messages),
+        hint="fix the variable in the environment or .env (see `scaiwave show-config`)",
+    )

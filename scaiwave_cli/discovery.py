@@ -1,0 +1,269 @@
+"""Entry points -> lazy commands, with a small cache so ``scaiwave --help`` stays fast.
+
+Contract (see entry_points.md):
+
+- ``[project.entry-points."scaiwave.commands"]``: ``name = "module:click_object"``, a top-level
+  command or group. ``[project.entry-points."scaiwave.aliases"]``: the same, for convenience
+  commands that are the very same Click object as a sub-command (``register`` -> ``sync register``).
+- A command's one-line help is the Click object's own short help. It is read once, when the
+  command is first loaded, and kept in the cache beside the entry-point table; ``--help`` then
+  reads JSON only. The cache lives in ``$SCAIWAVE_HOME/cache`` and is rebuilt when the mtime of a
+  ``sys.path`` directory changes (``pip install`` touches site-packages) or when a command's
+  module file changes. ``SCAIWAVE_PLUGIN_CACHE=off`` disables it.
+- A plugin module may declare ``REQUIRES_API = "1.0"``; the core is compatible when its
+  ``API_VERSION`` has the same major number and a minor number at least as high.
+
+This module imports only the standard library's light modules and click: ``importlib.metadata``
+(which pulls in email, zipfile, csv) is imported only on a cache miss.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import zlib
+
+import click
+
+GROUP = "scaiwave.commands"
+ALIAS_GROUP = "scaiwave.aliases"
+API_VERSION = "1.0"
+CORE_DIST = "scaiwave-cli"
+CACHE_FORMAT = 2
+
+# Commands registered in-process (scaiwave_cli.testing); never cached.
+_extra: list[dict] = []
+
+
+def register_extra(name: str, target, *, dist: str = "test-plugin", alias: bool = False) -> None:
+    """Add a command without installing a distribution (``target``: "module:attr" or a Command)."""
+    _extra.append(
+        {
+            "name": name,
+            "value": target if isinstance(target, str) else None,
+            "object": None if isinstance(target, str) else target,
+            "dist": dist,
+            "version": "0+test",
+            "alias": alias,
+        }
+    )
+
+
+def clear_extra() -> None:
+    _extra.clear()
+
+
+def compatible(required: str | None, provided: str = API_VERSION) -> bool:
+    if not required:
+        return True
+    try:
+        r_major, r_minor = (int(x) for x in str(required).split(".")[:2])
+        p_major, p_minor = (int(x) for x in provided.split(".")[:2])
+    except ValueError:
+        return False
+    return r_major == p_major and p_minor >= r_minor
+
+
+# -- the cache ---------------------------------------------------------------------------------
+def home_dir() -> str:
+    return os.environ.get("SCAIWAVE_HOME") or click.get_app_dir("scaiwave")
+
+
+def _fingerprint() -> list:
+    prints = []
+    for entry in sys.path:
+        try:
+            prints.append([entry, os.stat(entry or ".").st_mtime_ns])
+        except OSError:
+            prints.append([entry, None])
+    return prints
+
+
+def _cache_path() -> str:
+    key = zlib.crc32("\0".join([sys.executable, *sys.path]).encode())
+    return os.path.join(home_dir(), "cache", f"commands-{key:08x}.json")
+
+
+def _cache_enabled() -> bool:
+    return os.environ.get("SCAIWAVE_PLUGIN_CACHE", "on").lower() not in ("off", "0", "no")
+
+
+def _read_cache() -> dict | None:
+    if not _cache_enabled():
+        return None
+    try:
+        with open(_cache_path(), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if data.get("format") != CACHE_FORMAT or data.get("fingerprint") != _fingerprint():
+        return None
+    return data
+
+
+def _write_cache(data: dict) -> None:
+    if not _cache_enabled():
+        return
+    path = _cache_path()
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs speed
+
+
+def _scan() -> dict:
+    from importlib.metadata import entry_points
+
+    specs = []
+    for group, alias in ((GROUP, False), (ALIAS_GROUP, True)):
+        for ep in entry_points(group=group):
+            dist = getattr(ep, "dist", None)
+            specs.append(
+                {
+                    "name": ep.name,
+                    "value": ep.value,
+                    "dist": dist.name if dist else "?",
+                    "version": dist.version if dist else "?",
+                    "alias": alias,
+                }
+            )
+    specs.sort(key=lambda s: (s["name"], s["alias"], s["dist"] != CORE_DIST, s["dist"]))
+    return {"format": CACHE_FORMAT, "fingerprint": _fingerprint(), "specs": specs, "summaries": {}}
+
+
+class Table:
+    """The resolved command table: winners by name, conflicts, cached summaries."""
+
+    def __init__(self):
+        data = _read_cache()
+        self._dirty = data is None
+        self.data = data or _scan()
+        specs = list(self.data["specs"]) + list(_extra)
+        self.commands: dict[str, dict] = {}
+        self.conflicts: dict[str, list[dict]] = {}
+        for spec in specs:
+            name = spec["name"]
+            if name in self.commands:
+                self.conflicts.setdefault(name, [self.commands[name]]).append(spec)
+                continue
+            self.commands[name] = spec
+        if self._dirty:
+            self.save()
+
+    def save(self) -> None:
+        _write_cache(self.data)
+        self._dirty = False
+
+    def names(self) -> list[str]:
+        return sorted(self.commands)
+
+    def conflict_warnings(self) -> list[str]:
+        out = []
+        for name, specs in sorted(self.conflicts.items()):
+            dists = ", ".join(f"{s['dist']} ({s['value']})" for s in specs)
+            out.append(
+                f"command {name!r} is claimed by {dists}; using {specs[0]['dist']}. "
+                f"Uninstall one of them to silence this warning."
+            )
+        return out
+
+    # -- summaries ---------------------------------------------------------------------------
+    def summary(self, name: str) -> dict | None:
+        """The cached one-line help of ``name`` if still valid, else None."""
+        spec = self.commands[name]
+        if spec.get("object") is not None or spec.get("value") is None:
+            return None
+        cached = self.data["summaries"].get(name)
+        if not cached or cached.get("value") != spec["value"]:
+            return None
+        try:
+            if os.stat(cached["file"]).st_mtime_ns != cached["mtime"]:
+                return None
+        except (OSError, KeyError, TypeError):
+            return None
+        return cached
+
+    def remember(self, name: str, info: dict) -> None:
+        spec = self.commands[name]
+        if spec.get("value") is None:
+            return
+        module = sys.modules.get(spec["value"].split(":")[0])
+        path = getattr(module, "__file__", None)
+        if not path:
+            return
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            return
+        self.data["summaries"][name] = dict(info, value=spec["value"], file=path, mtime=mtime)
+        self._dirty = True
+
+
+def load(spec: dict):
+    """Import the object behind ``spec``. Returns ``(command, seconds)``; raises on failure."""
+    if spec.get("object") is not None:
+        return spec["object"], 0.0
+    import importlib
+
+    start = time.perf_counter()
+    module_name, _, attr = spec["value"].partition(":")
+    module = importlib.import_module(module_name)
+    obj = module
+    for part in attr.split(".") if attr else ():
+        obj = getattr(obj, part)
+    required = getattr(module, "REQUIRES_API", None)
+    if not compatible(required):
+        raise IncompatiblePlugin(
+            f"{spec['dist']} needs scaiwave API {required}, this core provides {API_VERSION}"
+        )
+    if not isinstance(obj, click.Command):
+        raise TypeError(f"{spec['value']} is a {type(obj).__name__}, not a click.Command")
+    return obj, time.perf_counter() - start
+
+
+class IncompatiblePlugin(Exception):
+    """A plugin needs an API version this core does not provide."""
+
+
+def broken_command(name: str, spec: dict, exc: BaseException):
+    """A stand-in for a command that failed to load: it explains itself and exits 2."""
+    from click_plugins.core import BrokenCommand
+
+    status = "incompatible" if isinstance(exc, IncompatiblePlugin) else "broken"
+    reason = f"{type(exc).__name__}: {exc}" if status == "broken" else str(exc)
+
+    class _Broken(BrokenCommand):
+        def __init__(self):
+            super().__init__(name)
+            self.traceback_text = self.help.split("\b\n", 1)[-1]
+            self.status = status
+            self.reason = reason
+            self.help = (
+                f"This command could not be loaded from {spec['dist']} {spec['version']} "
+                f"({spec.get('value')}): {reason}"
+            )
+            self.short_help = f"[{status}] could not be loaded; see `scaiwave {name} --help`"
+
+        def invoke(self, ctx):
+            debug = getattr(ctx.find_root().obj, "debug", False)
+            if debug:
+                click.echo(self.traceback_text, err=True)
+            click.echo(
+                f"Error [SW_PLUGIN_{status.upper()}]: command {name!r} from distribution "
+                f"{spec['dist']} {spec['version']} could not be loaded: {reason}",
+                err=True,
+            )
+            if not debug:
+                click.echo("  hint: run with --debug for a traceback", err=True)
+            ctx.exit(2)
+
+        def get_help(self, ctx):
+            return self.help
+
+    return _Broken()

@@ -1,0 +1,139 @@
+"""Typed errors and their exit codes: the one place that decides how a failure looks.
+
+Every error a command raises on purpose is a ``ScaiwaveError``. Each class knows its stable
+``SW_*`` code and its exit code; a message says what went wrong and, where there is one, what
+to do (``hint``)::
+
+    ScaiwaveError                     exit 1  SW_ERROR
+    ├── DomainError                   exit 1  SW_DOMAIN_ERROR      tenant not found, bad slug, bad bundle
+    │   └── NotFoundError             exit 1  SW_NOT_FOUND         (code set per resource)
+    ├── ConfigError                   exit 2  SW_CONFIG_INVALID    missing/invalid setting
+    │   └── BackendUnavailable        exit 2  SW_BACKEND_UNREACHABLE database or HTTP service down
+    └── AuthError                     exit 3  SW_AUTH_INVALID_TOKEN
+        └── PermissionDenied          exit 3  SW_AUTH_INSUFFICIENT_PERMISSION
+
+They subclass ``click.ClickException`` so Click's own ``main`` turns them into an exit code;
+``show`` prints the text form, or ``{"error": {"code": ..., "message": ...}}`` on stderr when the
+output format is json/jsonl (the same shape as the ScaiWave API). Secrets are masked on the way out.
+
+Click's usage errors keep Click's exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+EXIT_OK = 0
+EXIT_DOMAIN = 1
+EXIT_CONFIG = 2
+EXIT_AUTH = 3
+
+# Set by the root group once the output format is known; read by ``show``.
+_error_format = {"json": False}
+# Values that must never be printed (filled by config when settings are loaded).
+_secrets: set[str] = set()
+
+
+def set_json_errors(enabled: bool) -> None:
+    _error_format["json"] = enabled
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so that no error or log line ever shows it."""
+    if value and len(value) >= 4:
+        _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Replace every registered secret value in ``text`` with ``***``."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+class ScaiwaveError(click.ClickException):
+    """Base of every deliberate error. ``code`` is stable; ``message`` is for people."""
+
+    code = "SW_ERROR"
+    exit_code = EXIT_DOMAIN
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        hint: str | None = None,
+        details: dict | None = None,
+    ):
+        super().__init__(message)
+        if code:
+            self.code = code
+        self.hint = hint
+        self.details = details
+
+    def as_dict(self) -> dict:
+        body = {"code": self.code, "message": redact(self.format_message())}
+        if self.hint:
+            body["hint"] = redact(self.hint)
+        if self.details:
+            body["details"] = json.loads(redact(json.dumps(self.details, default=str)))
+        return {"error": body}
+
+    def show(self, file=None) -> None:
+        file = file or sys.stderr
+        if _error_format["json"]:
+            click.echo(json.dumps(self.as_dict()), file=file)
+            return
+        text = f"Error [{self.code}]: {redact(self.format_message())}"
+        if self.hint:
+            text += f"\n  hint: {redact(self.hint)}"
+        click.echo(text, file=file)
+
+
+class DomainError(ScaiwaveError):
+    """The request makes no sense for the data: unknown tenant, bad slug, invalid bundle."""
+
+    code = "SW_DOMAIN_ERROR"
+    exit_code = EXIT_DOMAIN
+
+
+class NotFoundError(DomainError):
+    """A named thing does not exist (or is not visible to the actor: the same answer)."""
+
+    code = "SW_NOT_FOUND"
+
+
+class ConfigError(ScaiwaveError):
+    """A setting is missing or invalid; the message names the variable and the fix."""
+
+    code = "SW_CONFIG_INVALID"
+    exit_code = EXIT_CONFIG
+
+
+class BackendUnavailable(ConfigError):
+    """The database or an HTTP service cannot be reached (or refuses our credentials)."""
+
+    code = "SW_BACKEND_UNREACHABLE"
+
+
+class AuthError(ScaiwaveError):
+    """The actor could not be authenticated: bad, expired or unverifiable token."""
+
+    code = "SW_AUTH_INVALID_TOKEN"
+    exit_code = EXIT_AUTH
+
+
+class PermissionDenied(AuthError):
+    """The actor is known but may not do this here."""
+
+    code = "SW_AUTH_INSUFFICIENT_PERMISSION"
+
+
+class UnexpectedError(ScaiwaveError):
+    """Wraps an exception nobody planned for: one line, and the way to the traceback."""
+
+    code = "SW_INTERNAL"
+    exit_code = EXIT_DOMAIN

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+set -euo pipefail
+scaiwave --help
+scaiwave plugins

@@ -1,0 +1,1 @@
+"""Claims `hello`, which scaiwave-hello also claims."""

@@ -1,0 +1,1 @@
+"""A sample third-party plugin for scaiwave."""
