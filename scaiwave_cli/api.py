@@ -11,7 +11,8 @@ Stable names (API_VERSION 1.0):
   ``BackendUnavailable``, ``AuthError``, ``PermissionDenied``, ``redact``
 - lazily: ``Settings``, ``load_settings``, ``mask_url``, ``Output``, ``human_bytes``, ``to_json``,
   ``store`` (the ``scaiwave_cli.store`` package: models, sessions, streaming, media),
-  ``access`` (actor, admin token, permission checks), ``audit`` (write audit rows)
+  ``access`` (who is acting: ``Actor``, scope checks), ``audit`` (write audit rows),
+  ``permissions`` ("may participant X do permission Y here?", with the deciding chain)
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ _LAZY = {
     "store": ("scaiwave_cli.store", None),
     "access": ("scaiwave_cli.access", None),
     "audit": ("scaiwave_cli.audit", None),
+    "permissions": ("scaiwave_cli.permissions", None),
 }
 
 __all__ = [

@@ -1,9 +1,11 @@
-"""The `scaiwave admin` group. Imports only click and the core's light API; commands import
-their heavy modules when they run."""
+"""The `scaiwave admin` group. Imports only click and the core's light API; each sub-module
+below holds one family of commands and imports its heavy modules inside the commands."""
 
 from __future__ import annotations
 
 import click
+
+from scaiwave_admin import audit, federation, participants, partners, tenants, workspaces
 
 REQUIRES_API = "1.0"
 
@@ -11,3 +13,8 @@ REQUIRES_API = "1.0"
 @click.group(name="admin")
 def admin():
     """Tenant and partner administration, federation keys, audit log."""
+
+
+for _module in (tenants, partners, participants, workspaces, federation, audit):
+    for _command in _module.COMMANDS:
+        admin.add_command(_command)

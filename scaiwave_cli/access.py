@@ -1,0 +1,84 @@
+"""Who is acting, and over which tenants.
+
+- No ``SCAIWAVE_ADMIN_TOKEN``: local operator mode. The actor is the OS user
+  (``local:<user>``) with platform scope, as on a server shell.
+- With a token: a ScaiKey JWT, verified against the issuer's JWKS; its ``role`` claim decides
+  the scope (``super_admin``/platform: everything; ``partner_admin``: its partner's tenants;
+  ``tenant_admin``: its tenant).
+
+Commands ask ``app.actor`` (``AppContext.actor``) and call ``actor.require_tenant(tenant)``
+before reading or changing a tenant's data; out of scope raises ``PermissionDenied`` (exit 3,
+``SW_AUTH_INSUFFICIENT_PERMISSION``).
+"""
+
+from __future__ import annotations
+
+import getpass
+
+import attrs
+
+from scaiwave_cli.errors import PermissionDenied
+
+PLATFORM = "platform"
+PARTNER = "partner"
+TENANT = "tenant"
+
+
+@attrs.frozen
+class Actor:
+    """The acting identity. ``name`` goes into audit rows."""
+
+    name: str
+    kind: str  # "local" | "token"
+    scope: str = PLATFORM  # platform | partner | tenant
+    partner_id: str | None = None  # ScaiKey partner id (prt_…) for partner admins
+    tenant_id: str | None = None  # ScaiKey tenant id (tnt_…) for tenant admins
+    roles: tuple[str, ...] = ()
+
+    @property
+    def is_platform(self) -> bool:
+        return self.scope == PLATFORM
+
+    def can_see_tenant(self, tenant) -> bool:
+        """``tenant``: a store Tenant row (needs ``scaikey_tenant_id`` and ``partner``)."""
+        if self.scope == PLATFORM:
+            return True
+        if self.scope == TENANT:
+            return tenant.scaikey_tenant_id == self.tenant_id
+        partner = getattr(tenant, "partner", None)
+        return partner is not None and _partner_key(partner) == self.partner_id
+
+    def require_tenant(self, tenant) -> None:
+        if not self.can_see_tenant(tenant):
+            raise PermissionDenied(
+                f"{self.name} ({self.scope} admin) may not act on tenant {tenant.slug!r}",
+                hint="use a token whose role covers this tenant",
+            )
+
+    def require_platform(self, what: str) -> None:
+        if not self.is_platform:
+            raise PermissionDenied(
+                f"{self.name} ({self.scope} admin) may not {what}: platform admins only",
+                hint="use a platform (super_admin) token or run without SCAIWAVE_ADMIN_TOKEN",
+            )
+
+
+def _partner_key(partner) -> str | None:
+    return getattr(partner, "scaikey_partner_id", None) or getattr(partner, "slug", None)
+
+
+def local_actor() -> Actor:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        user = "unknown"
+    return Actor(name=f"local:{user}", kind="local")
+
+
+def resolve_actor(settings) -> Actor:
+    """The actor for these settings (token verification comes with the admin plugin issue)."""
+    if not settings.admin_token:
+        return local_actor()
+    from scaiwave_cli.tokens import verify_admin_token
+
+    return verify_admin_token(settings.admin_token, settings)
