@@ -71,9 +71,16 @@ def home_dir() -> str:
     return os.environ.get("SCAIWAVE_HOME") or click.get_app_dir("scaiwave")
 
 
+def _search_path() -> list[str]:
+    """``sys.path`` without the working directory (``-m``/``-c`` put it first): its contents and
+    mtime say nothing about installed distributions, and it changes from run to run."""
+    cwd = os.getcwd()
+    return [entry for entry in sys.path if entry not in ("", ".", cwd)]
+
+
 def _fingerprint() -> list:
     prints = []
-    for entry in sys.path:
+    for entry in _search_path():
         try:
             prints.append([entry, os.stat(entry or ".").st_mtime_ns])
         except OSError:
@@ -82,7 +89,7 @@ def _fingerprint() -> list:
 
 
 def _cache_path() -> str:
-    key = zlib.crc32("\0".join([sys.executable, *sys.path]).encode())
+    key = zlib.crc32("\0".join([sys.executable, *_search_path()]).encode())
     return os.path.join(home_dir(), "cache", f"commands-{key:08x}.json")
 
 

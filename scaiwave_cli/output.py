@@ -67,7 +67,7 @@ class Output:
 
     def __init__(self, fmt: str = "table", stream=None):
         self.format = fmt
-        self.stream = stream or click.get_text_stream("stdout")
+        self.stream = stream or sys.stdout
 
     # -- data ---------------------------------------------------------------------------------
     def rows(
@@ -163,7 +163,7 @@ class Output:
             from rich.console import Console
             from rich.table import Table
 
-            table = Table(title=title, show_lines=False)
+            table = Table(title=title, header_style="bold cyan")
             for col in cols:
                 table.add_column(col)
             for line in cells:
