@@ -13,7 +13,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml plugins/*/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install -q -e '.[dev]' $(foreach p,$(PLUGINS),-e $(p))
+	$(BIN)/python -m pip install -q --config-settings editable_mode=compat -e '.[dev]' $(foreach p,$(PLUGINS),-e $(p))
 	touch $(STAMP)
 
 demo: install

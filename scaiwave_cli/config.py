@@ -102,7 +102,7 @@ def _check_http_url(name):
 
 @attrs.frozen
 class Settings:
-    """Everything a command may read. ``sources`` maps each field to default/.env/environment/option."""
+    """Everything a command may read; ``sources`` maps each field to where its value came from."""
 
     home: Path = attrs.field(converter=Path)
     db_url: str | None = None

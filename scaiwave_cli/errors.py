@@ -5,7 +5,7 @@ Every error a command raises on purpose is a ``ScaiwaveError``. Each class knows
 to do (``hint``)::
 
     ScaiwaveError                     exit 1  SW_ERROR
-    ├── DomainError                   exit 1  SW_DOMAIN_ERROR      tenant not found, bad slug, bad bundle
+    ├── DomainError                   exit 1  SW_DOMAIN_ERROR      unknown tenant, bad slug, bundle
     │   └── NotFoundError             exit 1  SW_NOT_FOUND         (code set per resource)
     ├── ConfigError                   exit 2  SW_CONFIG_INVALID    missing/invalid setting
     │   └── BackendUnavailable        exit 2  SW_BACKEND_UNREACHABLE database or HTTP service down

@@ -1,4 +1,4 @@
-"""Pytest fixtures for scaiwave and its plugins (registered as the ``pytest11`` plugin ``scaiwave``).
+"""Pytest fixtures for scaiwave and its plugins (the ``pytest11`` plugin ``scaiwave``).
 
 - ``scaiwave_env``: an isolated environment: no ``SCAIWAVE_*``/``SCAIKEY_*`` variables from the
   outside, ``SCAIWAVE_HOME`` in a temporary directory, the working directory there (so no stray

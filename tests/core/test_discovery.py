@@ -20,7 +20,11 @@ def test_help_lists_every_installed_command_sorted_with_its_summary(proc):
     result = proc.run("--help", samples=["hello"])
     assert result.returncode == 0, result.stderr
     commands = result.stdout.split("Commands:")[1].split("Aliases:")[0]
-    names = [line.split()[0] for line in commands.splitlines() if line.startswith("  ") and line[2] != " "]
+    names = [
+        line.split()[0]
+        for line in commands.splitlines()
+        if line.startswith("  ") and line[2] != " "
+    ]
     assert names == sorted(names)
     assert {"admin", "db", "hello", "plugins", "role", "room", "sync"} <= set(names)
     assert "Say hello (a sample third-party plugin)." in result.stdout
@@ -77,8 +81,14 @@ def test_two_distributions_claiming_one_name_warn_and_the_first_by_name_wins(pro
 
 def test_sample_plugin_end_to_end_reads_settings_and_writes_json(proc):
     result = proc.run(
-        "--output", "json", "hello", "greet", "--name", "Ada",
-        samples=["hello"], env={"SCAIWAVE_SERVER_NAME": "chat.example.org"},
+        "--output",
+        "json",
+        "hello",
+        "greet",
+        "--name",
+        "Ada",
+        samples=["hello"],
+        env={"SCAIWAVE_SERVER_NAME": "chat.example.org"},
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
@@ -95,9 +105,9 @@ def test_alias_is_marked_and_runs_the_same_command(proc):
 
 
 def test_sync_aliases_resolve_to_the_same_click_objects(cli):
-    from scaiwave_cli.app import cli as root
-
     import click
+
+    from scaiwave_cli.app import cli as root
 
     ctx = click.Context(root)
     for alias in ("register", "status", "show-config", "export-env"):

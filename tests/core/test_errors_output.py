@@ -37,7 +37,9 @@ def fail(kind):
     """Fail with the given kind of error."""
     errors = {
         "domain": api.NotFoundError(
-            "tenant 'nope' not found", code="SW_TENANT_NOT_FOUND", hint="scaiwave admin list-tenants"
+            "tenant 'nope' not found",
+            code="SW_TENANT_NOT_FOUND",
+            hint="scaiwave admin list-tenants",
         ),
         "config": api.ConfigError("SCAIWAVE_DB_URL is not set", hint="export SCAIWAVE_DB_URL=…"),
         "backend": api.BackendUnavailable("cannot reach the database at mysql://u:***@h/db"),
