@@ -1,4 +1,32 @@
 #!/usr/bin/env bash
+# `make demo`: the operator's main job on the embedded SQLite default, on data it creates.
+# Each plugin adds its part in plugins/<name>/demo.sh (sourced here in dependency order).
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCAIWAVE_HOME="$(mktemp -d "${TMPDIR:-/tmp}/scaiwave-demo.XXXXXX")"
+export SCAIWAVE_HOME
+unset SCAIWAVE_DB_URL SCAIWAVE_ADMIN_TOKEN SCAIWAVE_OUTPUT
+DEMO_OUT="$SCAIWAVE_HOME/out"
+mkdir -p "$DEMO_OUT"
+export DEMO_OUT
+
+echo "== demo home: $SCAIWAVE_HOME (embedded SQLite store, media, caches)"
+echo "== scaiwave --help"
 scaiwave --help
+echo "== scaiwave plugins"
 scaiwave plugins
+echo "== scaiwave --version"
+scaiwave --version
+
+for plugin in admin sync role room; do
+  if [ -f "plugins/$plugin/demo.sh" ]; then
+    echo
+    echo "######## $plugin"
+    # shellcheck source=/dev/null
+    source "plugins/$plugin/demo.sh"
+  fi
+done
+
+echo
+echo "== demo finished; everything it made is under $SCAIWAVE_HOME"
