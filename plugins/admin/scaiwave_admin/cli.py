@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import click
 
-from scaiwave_admin import audit, federation, participants, partners, tenants, workspaces
-
 REQUIRES_API = "1.0"
 
 
 @click.group(name="admin")
 def admin():
     """Tenant and partner administration, federation keys, audit log."""
-
-
-for _module in (tenants, partners, participants, workspaces, federation, audit):
-    for _command in _module.COMMANDS:
-        admin.add_command(_command)
