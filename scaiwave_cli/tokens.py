@@ -1,0 +1,291 @@
+"""The admin token: a ScaiKey JWT, verified against the issuer's JWKS, turned into an ``Actor``.
+
+``access.resolve_actor`` calls ``verify_admin_token`` when ``SCAIWAVE_ADMIN_TOKEN`` is set. Every
+plugin that mutates data (admin, role, room) gets its actor through ``app.actor``, so this is the
+one place a token is checked.
+
+- Keys: the JWKS at ``SCAIKEY_JWKS_URL``, else ``<SCAIKEY_BASE_URL>/api/v1/platform/.well-known/
+  jwks.json`` (ScaiKey's platform key set; tenant tokens use the same keys). Fetched with httpx and
+  cached on disk under ``$SCAIWAVE_HOME/cache/`` for ``SCAIWAVE_JWKS_CACHE_TTL`` seconds (default
+  3600); a token whose ``kid`` the cached set does not know triggers one refetch (key rotation).
+- Algorithms: RS256 and ES256 only (what ScaiKey signs with); ``none``/HS* are refused.
+- Claims: ``exp`` required, ``iss`` checked when ``SCAIKEY_ISSUER`` is set, ``aud`` when
+  ``SCAIKEY_AUDIENCE`` is set; 60 s leeway for clock skew (the server's tolerance).
+- Scope from the ``role`` claim: ``super_admin`` -> platform; ``partner_admin`` -> its
+  ``partner_id``; ``tenant_admin`` -> its ``tenant_id``; anything else -> ``PermissionDenied``.
+
+Errors: a bad signature, malformed token, wrong iss/aud -> ``AuthError`` ``SW_AUTH_INVALID_TOKEN``
+(exit 3); an expired one -> ``SW_AUTH_EXPIRED_TOKEN`` (exit 3); JWKS unreachable or not a key
+set -> ``BackendUnavailable`` (exit 2); no JWKS location configured -> ``ConfigError`` (exit 2).
+The token itself never appears in a message (config registers it as a secret as well).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+from scaiwave_cli.access import PARTNER, PLATFORM, TENANT, Actor
+from scaiwave_cli.errors import AuthError, BackendUnavailable, ConfigError, PermissionDenied
+
+ALGORITHMS = ("RS256", "ES256")
+JWKS_PATH = "/api/v1/platform/.well-known/jwks.json"
+DEFAULT_TTL = 3600
+LEEWAY = 60
+HTTP_TIMEOUT = 10.0
+
+ROLE_SCOPES = {"super_admin": PLATFORM, "partner_admin": PARTNER, "tenant_admin": TENANT}
+
+_TOKEN_HINT = (
+    "get a fresh admin token from ScaiKey, or unset SCAIWAVE_ADMIN_TOKEN on a server shell"
+)
+
+
+def jwks_url(settings) -> str:
+    """Where the signing keys are published (``SCAIKEY_JWKS_URL`` wins over the base URL)."""
+    if settings.scaikey_jwks_url:
+        return settings.scaikey_jwks_url
+    if settings.scaikey_base_url:
+        return settings.scaikey_base_url.rstrip("/") + JWKS_PATH
+    raise ConfigError(
+        "SCAIWAVE_ADMIN_TOKEN is set but there is no ScaiKey to verify it against",
+        code="SW_CONFIG_INVALID",
+        hint="set SCAIKEY_BASE_URL (or SCAIKEY_JWKS_URL), or unset SCAIWAVE_ADMIN_TOKEN",
+    )
+
+
+def verify_admin_token(token: str, settings) -> Actor:
+    """Verify ``token`` and return the acting admin. Raises AuthError/PermissionDenied/…"""
+    import jwt
+
+    token = (token or "").strip()
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise _invalid(f"the admin token is not a JWT ({_reason(exc)})") from None
+    alg = header.get("alg")
+    if alg not in ALGORITHMS:
+        raise _invalid(
+            f"the admin token is signed with {alg!r}; only {' or '.join(ALGORITHMS)} are accepted"
+        )
+    kid = header.get("kid")
+
+    cache = JwksCache(settings)
+    keys = _candidate_keys(cache.keys(), kid, alg)
+    if not keys and not cache.fresh_from_network:
+        keys = _candidate_keys(cache.keys(refresh=True), kid, alg)
+    if not keys:
+        which = f"key id {kid!r}" if kid else f"any {alg} key"
+        raise _invalid(
+            f"the admin token's signing key ({which}) is not in ScaiKey's key set at {cache.url}"
+        )
+
+    claims = _decode(token, keys, alg, settings)
+    return _actor(claims)
+
+
+# -- decoding ---------------------------------------------------------------------------------
+
+
+def _decode(token: str, keys: list, alg: str, settings) -> dict:
+    import jwt
+
+    options = {
+        "require": ["exp"],
+        "verify_aud": bool(settings.scaikey_audience),
+        "verify_iss": bool(settings.scaikey_issuer),
+    }
+    kwargs = {}
+    if settings.scaikey_audience:
+        kwargs["audience"] = settings.scaikey_audience
+    if settings.scaikey_issuer:
+        kwargs["issuer"] = settings.scaikey_issuer
+    last: Exception | None = None
+    for key in keys:
+        try:
+            return jwt.decode(
+                token, key, algorithms=[alg], options=options, leeway=LEEWAY, **kwargs
+            )
+        except jwt.InvalidSignatureError as exc:  # try the next key that matches
+            last = exc
+            continue
+        except jwt.ExpiredSignatureError:
+            raise AuthError(
+                "the admin token has expired",
+                code="SW_AUTH_EXPIRED_TOKEN",
+                hint=_TOKEN_HINT,
+            ) from None
+        except jwt.InvalidAudienceError as exc:
+            raise _invalid(
+                f"the admin token is not for this audience ({_reason(exc)}; "
+                f"SCAIKEY_AUDIENCE={settings.scaikey_audience})"
+            ) from None
+        except jwt.InvalidIssuerError as exc:
+            raise _invalid(
+                f"the admin token was issued by someone else ({_reason(exc)}; "
+                f"SCAIKEY_ISSUER={settings.scaikey_issuer})"
+            ) from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise _invalid(f"the admin token lacks a required claim ({_reason(exc)})") from None
+        except jwt.ImmatureSignatureError as exc:
+            raise _invalid(f"the admin token is not valid yet ({_reason(exc)})") from None
+        except jwt.PyJWTError as exc:
+            raise _invalid(f"the admin token is malformed ({_reason(exc)})") from None
+    raise _invalid(f"the admin token's signature does not verify ({_reason(last)})")
+
+
+def _actor(claims: dict) -> Actor:
+    role = claims.get("role")
+    sub = str(claims.get("sub") or claims.get("client_id") or "unknown")
+    name = f"scaikey:{sub}"
+    scope = ROLE_SCOPES.get(role) if isinstance(role, str) else None
+    if scope is None:
+        raise PermissionDenied(
+            f"{name} has role {role!r}; admin commands need super_admin, partner_admin or "
+            "tenant_admin",
+            code="SW_AUTH_INSUFFICIENT_PERMISSION",
+            hint=(
+                "use a token of a ScaiKey admin (role claim), "
+                "or run without a token on the server"
+            ),
+        )
+    partner_id = claims.get("partner_id")
+    tenant_id = claims.get("tenant_id")
+    if scope == PARTNER and not partner_id:
+        raise _invalid("a partner_admin token without a partner_id claim")
+    if scope == TENANT and not tenant_id:
+        raise _invalid("a tenant_admin token without a tenant_id claim")
+    return Actor(
+        name=name,
+        kind="token",
+        scope=scope,
+        partner_id=str(partner_id) if scope == PARTNER else None,
+        tenant_id=str(tenant_id) if scope == TENANT else None,
+        roles=(role,),
+    )
+
+
+def _invalid(message: str) -> AuthError:
+    return AuthError(message, code="SW_AUTH_INVALID_TOKEN", hint=_TOKEN_HINT)
+
+
+def _reason(exc) -> str:
+    text = str(exc) if exc is not None else ""
+    return text or type(exc).__name__
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+
+def _candidate_keys(jwks: dict, kid: str | None, alg: str) -> list:
+    """Public keys from ``jwks`` that may have signed a token with this ``kid``/``alg``."""
+    import jwt
+
+    want_kty = "RSA" if alg == "RS256" else "EC"
+    out = []
+    for entry in jwks.get("keys") or []:
+        if not isinstance(entry, dict):
+            continue
+        if kid is not None and entry.get("kid") != kid:
+            continue
+        if entry.get("kty") != want_kty or entry.get("use", "sig") != "sig":
+            continue
+        if entry.get("alg") not in (None, alg):
+            continue
+        if alg == "ES256" and entry.get("crv") != "P-256":
+            continue
+        try:
+            out.append(jwt.PyJWK(entry, algorithm=alg).key)
+        except jwt.PyJWTError:
+            continue  # a key we cannot use; another may still match
+    return out
+
+
+class JwksCache:
+    """ScaiKey's key set, fetched with httpx and kept in ``$SCAIWAVE_HOME/cache`` for a TTL."""
+
+    def __init__(self, settings):
+        self.url = jwks_url(settings)
+        digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
+        self.path = Path(settings.home) / "cache" / f"jwks-{digest}.json"
+        self.ttl = _ttl(settings)
+        self.fresh_from_network = False
+
+    def keys(self, *, refresh: bool = False) -> dict:
+        if not refresh:
+            cached = self._read()
+            if cached is not None:
+                return cached
+        jwks = self._fetch()
+        self._write(jwks)
+        self.fresh_from_network = True
+        return jwks
+
+    def _read(self) -> dict | None:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("url") != self.url:
+            return None
+        age = time.time() - float(data.get("fetched_at", 0))
+        if age < 0 or age > self.ttl or not isinstance(data.get("jwks"), dict):
+            return None
+        return data["jwks"]
+
+    def _write(self, jwks: dict) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"url": self.url, "fetched_at": time.time(), "jwks": jwks}))
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a read-only home only costs a fetch per run
+
+    def _fetch(self) -> dict:
+        import httpx
+
+        hint = "check SCAIKEY_BASE_URL / SCAIKEY_JWKS_URL and that ScaiKey is reachable"
+        try:
+            response = httpx.get(self.url, timeout=HTTP_TIMEOUT, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(
+                f"cannot fetch ScaiKey's signing keys from {self.url}: {_reason(exc)}",
+                code="SW_BACKEND_UNREACHABLE",
+                hint=hint,
+            ) from None
+        if response.status_code != 200:
+            raise BackendUnavailable(
+                f"ScaiKey's key set at {self.url} answered HTTP {response.status_code}",
+                code="SW_BACKEND_UNREACHABLE",
+                hint=hint,
+            )
+        try:
+            jwks = response.json()
+        except ValueError:
+            jwks = None
+        if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+            raise BackendUnavailable(
+                f"{self.url} did not return a JWKS document (no 'keys' list)",
+                code="SW_BACKEND_UNREACHABLE",
+                hint=hint,
+            )
+        return jwks
+
+
+def _ttl(settings) -> float:
+    raw = settings.get("SCAIWAVE_JWKS_CACHE_TTL") if hasattr(settings, "get") else None
+    if raw in (None, ""):
+        return DEFAULT_TTL
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        raise ConfigError(
+            f"SCAIWAVE_JWKS_CACHE_TTL must be a number of seconds, got {raw!r}",
+            hint="e.g. SCAIWAVE_JWKS_CACHE_TTL=3600 (0 disables the cache)",
+        ) from None
