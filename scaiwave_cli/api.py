@@ -12,7 +12,9 @@ Stable names (API_VERSION 1.0):
 - lazily: ``Settings``, ``load_settings``, ``mask_url``, ``Output``, ``human_bytes``, ``to_json``,
   ``store`` (the ``scaiwave_cli.store`` package: models, sessions, streaming, media),
   ``access`` (who is acting: ``Actor``, scope checks), ``audit`` (write audit rows),
-  ``permissions`` ("may participant X do permission Y here?", with the deciding chain)
+  ``permissions`` ("may participant X do permission Y here?", with the deciding chain),
+  ``fedkeys`` (the server's Ed25519 federation keys: create, decrypt, the active one),
+  ``tokens`` (admin-token verification; commands get its result as ``app.actor``)
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ _LAZY = {
     "access": ("scaiwave_cli.access", None),
     "audit": ("scaiwave_cli.audit", None),
     "permissions": ("scaiwave_cli.permissions", None),
+    "fedkeys": ("scaiwave_cli.fedkeys", None),
+    "tokens": ("scaiwave_cli.tokens", None),
 }
 
 __all__ = [
