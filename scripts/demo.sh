@@ -10,6 +10,8 @@ unset SCAIWAVE_DB_URL SCAIWAVE_ADMIN_TOKEN SCAIWAVE_OUTPUT
 DEMO_OUT="$SCAIWAVE_HOME/out"
 mkdir -p "$DEMO_OUT"
 export DEMO_OUT
+S=scaiwave  # the plugins' demo steps call "$S ..."
+export S
 
 echo "== demo home: $SCAIWAVE_HOME (embedded SQLite store, media, caches)"
 echo "== scaiwave --help"
@@ -18,6 +20,15 @@ echo "== scaiwave plugins"
 scaiwave plugins
 echo "== scaiwave --version"
 scaiwave --version
+
+echo
+echo "######## store"
+echo "== scaiwave db current   (the embedded SQLite store is created and migrated on first use)"
+scaiwave db current
+echo "== scaiwave db check"
+scaiwave db check
+echo "== scaiwave db upgrade --dry-run"
+scaiwave db upgrade --dry-run
 
 for plugin in admin sync role room; do
   if [ -f "plugins/$plugin/demo.sh" ]; then
