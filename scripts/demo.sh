@@ -29,6 +29,8 @@ echo "== scaiwave db check"
 scaiwave db check
 echo "== scaiwave db upgrade --dry-run"
 scaiwave db upgrade --dry-run
+echo "== bench/gen_data.py: 3 tenants, 3 rooms, 3,000 events of generated data"
+python bench/gen_data.py --tenants 3 --rooms 3 --events 3000 --participants 4
 
 for plugin in admin sync role room; do
   if [ -f "plugins/$plugin/demo.sh" ]; then
