@@ -6,10 +6,11 @@ never loads it. Plugins reach it as ``scaiwave_cli.api.store``::
     from scaiwave_cli import api
 
     m = api.store.models
-    with app.store.session() as s, s.begin():          # one transaction
+    with app.store.transaction() as s:                  # one transaction (commit/rollback)
         tenant = s.scalar(select(m.Tenant).where(m.Tenant.slug == "acme"))
-    for row in api.store.stream(s, select(m.Event.id).where(...), batch_size=2000):
-        ...                                              # a server-side cursor on MariaDB
+    with app.store.read_session() as s:                  # long reads: no SQLite write lock
+        for row in api.store.stream(s, select(m.Event.id).where(...), batch_size=2000):
+            ...                                          # a server-side cursor on MariaDB
     api.store.insert_batches(s, m.Event, rows)           # executemany in chunks
 
 URLs
@@ -112,6 +113,10 @@ class Store:
         self.settings = settings
         self.embedded = embedded
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        # Same pool; on SQLite its transactions start with a plain BEGIN (no write lock).
+        self._readers = sessionmaker(
+            bind=engine.execution_options(scaiwave_readonly=True), expire_on_commit=False
+        )
         root = settings.media_path if settings is not None else Path(".") / "media"
         self.media = media.LocalMediaStore(root)
 
@@ -129,6 +134,12 @@ class Store:
     def session(self):
         """A new ORM session (``with store.session() as s, s.begin(): ...``)."""
         return self._sessions()
+
+    def read_session(self):
+        """A session for reading only. On SQLite it does not take the write lock, so a long
+        read (an export, a jsonl listing) never blocks writers; writing through it may fail
+        with "database is locked" under concurrency. On MariaDB it is a normal session."""
+        return self._readers()
 
     @contextlib.contextmanager
     def transaction(self):
@@ -172,8 +183,12 @@ def make_engine(url: str):
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            # BEGIN IMMEDIATE: a writer takes the lock up front instead of failing at commit.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # BEGIN IMMEDIATE: a writer takes the lock up front instead of failing at commit;
+            # read_session() sessions begin without it.
+            if conn.get_execution_options().get("scaiwave_readonly"):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(

@@ -110,9 +110,7 @@ def test_unreachable_server_exit_2(cli):
 
 
 def _tenant(session, slug="acme"):
-    t = m.Tenant(
-        id=st.new_id("tnt"), slug=slug, name=slug.title(), scaikey_tenant_id=f"sk-{slug}"
-    )
+    t = m.Tenant(id=st.new_id("tnt"), slug=slug, name=slug.title(), scaikey_tenant_id=f"sk-{slug}")
     session.add(t)
     session.flush()
     return t
@@ -242,3 +240,32 @@ def test_media_store_is_atomic_and_verified(tmp_path):
         ms.read_bytes("tnt-a", sha)
     with pytest.raises(DomainError):
         ms.path_for("../etc", sha)
+
+
+def test_read_session_does_not_block_a_writer(store):
+    # A long read (an export, a jsonl listing) must not hold SQLite's write lock.
+    with store.transaction() as s:
+        _tenant(s)
+    with store.read_session() as reader:
+        rows = st.stream(reader, select(m.Tenant.slug), batch_size=1)
+        assert next(rows).slug == "acme"
+        with store.transaction() as writer:  # would wait 30 s for the lock on SQLite if held
+            _tenant(writer, "beta")
+        rows.close()
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.Tenant)) == 2
+
+
+def test_tenant_carries_its_partner_for_scope_checks(store):
+    from scaiwave_cli.access import PARTNER
+
+    with store.transaction() as s:
+        s.add(m.Partner(id="ptn-1", slug="resell", name="Resell", scaikey_partner_id="prt_9"))
+        t = _tenant(s)
+        t.partner_id = "ptn-1"
+        _tenant(s, "solo")
+    with store.session() as s:
+        tenants = {t.slug: t for t in s.scalars(select(m.Tenant))}
+    actor = Actor(name="token:pa", kind="token", scope=PARTNER, partner_id="prt_9")
+    assert actor.can_see_tenant(tenants["acme"])
+    assert not actor.can_see_tenant(tenants["solo"])
