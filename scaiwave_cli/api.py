@@ -8,7 +8,8 @@ Stable names (API_VERSION 1.0):
 
 - ``API_VERSION``; ``pass_app`` and ``AppContext`` (settings, out, store, actor, log, warn)
 - errors: ``ScaiwaveError``, ``DomainError``, ``NotFoundError``, ``ConfigError``,
-  ``BackendUnavailable``, ``AuthError``, ``PermissionDenied``, ``redact``
+  ``BackendUnavailable``, ``AuthError``, ``PermissionDenied``, ``redact``, ``register_secret``
+  (mask a secret a plugin obtains at run time in every later message)
 - lazily: ``Settings``, ``load_settings``, ``mask_url``, ``Output``, ``human_bytes``, ``to_json``,
   ``store`` (the ``scaiwave_cli.store`` package: models, sessions, streaming, media),
   ``access`` (who is acting: ``Actor``, scope checks), ``audit`` (write audit rows),
@@ -32,6 +33,7 @@ from scaiwave_cli.errors import (
     PermissionDenied,
     ScaiwaveError,
     redact,
+    register_secret,
 )
 
 _LAZY = {
@@ -62,6 +64,7 @@ __all__ = [
     "ScaiwaveError",
     "pass_app",
     "redact",
+    "register_secret",
     *_LAZY,
 ]
 

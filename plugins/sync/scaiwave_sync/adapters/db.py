@@ -1,0 +1,520 @@
+"""The ScaiWave database side of the sync: every query and write it makes, in one place.
+
+Tables (the core's schema, ``scaiwave_cli.store.models``): ``tenants``/``partners`` (a tenant is
+linked to ScaiKey by ``scaikey_tenant_id``), ``participants`` (humans: ``scaikey_user_id``),
+``workspaces``/``workspace_members`` (a new human gets a personal workspace it owns),
+``scaikey_groups``/``scaikey_group_members``, ``role_assignments`` (ScaiKey admin roles; the
+sync's own grants carry ``created_by = 'scaikey-sync'`` and are the only ones it ever revokes),
+``sync_runs`` (one row per run), ``sync_locks`` (one reconcile at a time), and
+``scaikey_registrations``.
+
+Reads return small plain records; writes take lists of dicts and run as executemany batches in
+the caller's transaction. Nothing here commits except the lock and run bookkeeping, which use
+their own short transactions on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from scaiwave_cli import api
+
+m = api.store.models
+
+SYNC_CREATOR = "scaikey-sync"
+LOCK_NAME = "scaikey-sync"
+
+
+# -- records ----------------------------------------------------------------------------------
+
+
+@dataclass
+class TenantRow:
+    id: str
+    slug: str
+    name: str
+    scaikey_tenant_id: str | None
+    partner_id: str | None
+    partner: Any = None  # the Partner row, for Actor.can_see_tenant
+    new: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LocalParticipant:
+    id: str
+    display_name: str
+    email: str | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LocalGroup:
+    id: int
+    name: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LocalAssignment:
+    id: int
+    participant_id: str
+    role: str
+    created_by: str | None
+    participant_active: bool
+
+
+@dataclass
+class TenantState:
+    participants: dict[str, LocalParticipant]  # by scaikey_user_id
+    groups: dict[str, LocalGroup]  # by scaikey_group_id
+    members: set[tuple[int, str]]  # (group id, participant id)
+    assignments: list[LocalAssignment]  # tenant-scope assignments of the mapped roles
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+
+def tenants(session) -> list[TenantRow]:
+    """Every tenant with its partner (linked or not: the caller decides)."""
+    partners = {p.id: p for p in session.scalars(select(m.Partner))}
+    rows = session.execute(
+        select(
+            m.Tenant.id,
+            m.Tenant.slug,
+            m.Tenant.name,
+            m.Tenant.scaikey_tenant_id,
+            m.Tenant.partner_id,
+        ).order_by(m.Tenant.slug)
+    )
+    return [
+        TenantRow(
+            r.id, r.slug, r.name, r.scaikey_tenant_id, r.partner_id, partners.get(r.partner_id)
+        )
+        for r in rows
+    ]
+
+
+def partner_by_scaikey_id(session, scaikey_partner_id: str | None):
+    if not scaikey_partner_id:
+        return None
+    return session.scalar(
+        select(m.Partner).where(m.Partner.scaikey_partner_id == scaikey_partner_id)
+    )
+
+
+def tenant_state(session, tenant_id: str, roles: tuple[str, ...]) -> TenantState:
+    """What the sync compares with ScaiKey for one tenant (four statements)."""
+    p = m.Participant
+    participants = {
+        r.scaikey_user_id: LocalParticipant(r.id, r.display_name, r.email, bool(r.active))
+        for r in session.execute(
+            select(p.id, p.scaikey_user_id, p.display_name, p.email, p.active).where(
+                p.tenant_id == tenant_id, p.kind == "human", p.scaikey_user_id.is_not(None)
+            )
+        )
+    }
+    g = m.ScaikeyGroup
+    groups = {
+        r.scaikey_group_id: LocalGroup(r.id, r.name, bool(r.active))
+        for r in session.execute(
+            select(g.id, g.scaikey_group_id, g.name, g.active).where(g.tenant_id == tenant_id)
+        )
+    }
+    gm = m.ScaikeyGroupMember
+    members = {
+        (r.group_id, r.participant_id)
+        for r in session.execute(
+            select(gm.group_id, gm.participant_id).where(gm.tenant_id == tenant_id)
+        )
+    }
+    ra, role = m.RoleAssignment, m.Role
+    assignments = [
+        LocalAssignment(r.id, r.participant_id, r.name, r.created_by, bool(r.active))
+        for r in session.execute(
+            select(ra.id, ra.participant_id, role.name, ra.created_by, p.active)
+            .join(role, role.id == ra.role_id)
+            .join(p, p.id == ra.participant_id)
+            .where(
+                ra.tenant_id == tenant_id,
+                ra.workspace_id.is_(None),
+                role.tenant_id.is_(None),
+                role.builtin.is_(True),
+                role.name.in_(roles),
+            )
+        )
+    ]
+    return TenantState(participants, groups, members, assignments)
+
+
+def local_counts(session, tenant_ids: list[str]) -> dict:
+    """Active humans linked to ScaiKey and active mirrored groups in these tenants."""
+    if not tenant_ids:
+        return {"users": 0, "groups": 0}
+    p, g = m.Participant, m.ScaikeyGroup
+    users = session.scalar(
+        select(func.count()).where(
+            p.tenant_id.in_(tenant_ids),
+            p.kind == "human",
+            p.scaikey_user_id.is_not(None),
+            p.active.is_(True),
+        )
+    )
+    groups = session.scalar(
+        select(func.count()).where(g.tenant_id.in_(tenant_ids), g.active.is_(True))
+    )
+    return {"users": users or 0, "groups": groups or 0}
+
+
+# -- writes (in the caller's transaction) -----------------------------------------------------
+
+
+def insert_tenant(session, tenant: TenantRow, now: dt.datetime) -> None:
+    session.add(
+        m.Tenant(
+            id=tenant.id,
+            slug=tenant.slug,
+            name=tenant.name,
+            scaikey_tenant_id=tenant.scaikey_tenant_id,
+            partner_id=tenant.partner_id,
+            features={},
+            ai_defaults={},
+            status="active",
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def personal_workspace_slug(participant_id: str) -> str:
+    """``personal-<the id's 26 characters>``: unique, stable, a valid slug."""
+    return "personal-" + participant_id.split("-", 1)[-1].lower()
+
+
+def insert_participants(session, tenant_id: str, rows: list[dict], now: dt.datetime) -> int:
+    """New humans, each with a personal workspace it owns (as ScaiWave does on first sign-in).
+    ``rows``: id, scaikey_user_id, display_name, email. Returns rows written."""
+    if not rows:
+        return 0
+    participants, workspaces, members = [], [], []
+    for r in rows:
+        participants.append(
+            {
+                "id": r["id"],
+                "tenant_id": tenant_id,
+                "kind": "human",
+                "scaikey_user_id": r["scaikey_user_id"],
+                "display_name": r["display_name"],
+                "email": r["email"],
+                "fqid": None,
+                "avatar_url": None,
+                "active": True,
+                "deactivated_at": None,
+                "last_synced_at": now,
+                "created_at": now,
+            }
+        )
+        ws_id = "ws-" + r["id"].split("-", 1)[-1]
+        workspaces.append(
+            {
+                "id": ws_id,
+                "tenant_id": tenant_id,
+                "slug": personal_workspace_slug(r["id"]),
+                "name": f"{r['display_name']}"[:186] + " (personal)",
+                "description": None,
+                "personal": True,
+                "created_at": now,
+            }
+        )
+        members.append(
+            {
+                "workspace_id": ws_id,
+                "participant_id": r["id"],
+                "tenant_id": tenant_id,
+                "role": "owner",
+                "created_at": now,
+            }
+        )
+    n = len(rows)
+    size = n  # the caller already batches
+    api.store.insert_batches(session, m.Participant, participants, batch_size=size)
+    api.store.insert_batches(session, m.Workspace, workspaces, batch_size=size)
+    api.store.insert_batches(session, m.WorkspaceMember, members, batch_size=size)
+    return 3 * n
+
+
+def update_participants(session, rows: list[dict], now: dt.datetime, *, active=None) -> int:
+    """Set display_name/email (and ``active`` when given) on rows ``{"id", "display_name",
+    "email"}``; one executemany statement."""
+    if not rows:
+        return 0
+    p = m.Participant.__table__
+    values = {
+        "display_name": bindparam("b_display_name"),
+        "email": bindparam("b_email"),
+        "last_synced_at": bindparam("b_now"),
+    }
+    if active is not None:
+        values["active"] = active
+        values["deactivated_at"] = None if active else bindparam("b_now")
+    stmt = update(p).where(p.c.id == bindparam("b_id")).values(**values)
+    params = [
+        {"b_id": r["id"], "b_display_name": r["display_name"], "b_email": r["email"], "b_now": now}
+        for r in rows
+    ]
+    session.connection().execute(stmt, params)
+    return len(rows)
+
+
+def deactivate_participants(session, ids: list[str], now: dt.datetime) -> int:
+    if not ids:
+        return 0
+    p = m.Participant.__table__
+    stmt = (
+        update(p)
+        .where(p.c.id == bindparam("b_id"))
+        .values(active=False, deactivated_at=now, last_synced_at=now)
+    )
+    session.connection().execute(stmt, [{"b_id": i} for i in ids])
+    return len(ids)
+
+
+def insert_groups(session, tenant_id: str, rows: list[dict], now: dt.datetime) -> int:
+    if not rows:
+        return 0
+    api.store.insert_batches(
+        session,
+        m.ScaikeyGroup,
+        [
+            {
+                "tenant_id": tenant_id,
+                "scaikey_group_id": r["scaikey_group_id"],
+                "name": r["name"],
+                "active": True,
+                "last_synced_at": now,
+            }
+            for r in rows
+        ],
+        batch_size=len(rows),
+    )
+    return len(rows)
+
+
+def update_groups(session, rows: list[dict], now: dt.datetime) -> int:
+    """rows: ``{"id", "name", "active"}``."""
+    if not rows:
+        return 0
+    g = m.ScaikeyGroup.__table__
+    stmt = (
+        update(g)
+        .where(g.c.id == bindparam("b_id"))
+        .values(name=bindparam("b_name"), active=bindparam("b_active"), last_synced_at=now)
+    )
+    session.connection().execute(
+        stmt, [{"b_id": r["id"], "b_name": r["name"], "b_active": r["active"]} for r in rows]
+    )
+    return len(rows)
+
+
+def group_ids(session, tenant_id: str) -> dict[str, int]:
+    g = m.ScaikeyGroup
+    return dict(
+        session.execute(select(g.scaikey_group_id, g.id).where(g.tenant_id == tenant_id)).all()
+    )
+
+
+def insert_members(session, tenant_id: str, pairs: list[tuple[int, str]]) -> int:
+    if not pairs:
+        return 0
+    rows = [{"group_id": g, "participant_id": p, "tenant_id": tenant_id} for g, p in pairs]
+    api.store.insert_batches(session, m.ScaikeyGroupMember, rows, batch_size=len(rows))
+    return len(rows)
+
+
+def delete_members(session, pairs: list[tuple[int, str]]) -> int:
+    if not pairs:
+        return 0
+    gm = m.ScaikeyGroupMember.__table__
+    stmt = delete(gm).where(
+        and_(gm.c.group_id == bindparam("b_g"), gm.c.participant_id == bindparam("b_p"))
+    )
+    session.connection().execute(stmt, [{"b_g": g, "b_p": p} for g, p in pairs])
+    return len(pairs)
+
+
+def builtin_role_ids(session) -> dict[str, int]:
+    api.permissions.ensure_builtin_roles(session)
+    r = m.Role
+    return dict(
+        session.execute(
+            select(r.name, r.id).where(r.tenant_id.is_(None), r.builtin.is_(True))
+        ).all()
+    )
+
+
+def grant_roles(session, tenant_id: str, grants: list[tuple[str, int]], now) -> int:
+    """``grants``: (participant id, role id) at tenant scope, created by the sync."""
+    if not grants:
+        return 0
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "participant_id": pid,
+            "role_id": role_id,
+            "workspace_id": None,
+            "scope_key": "",
+            "created_at": now,
+            "created_by": SYNC_CREATOR,
+        }
+        for pid, role_id in grants
+    ]
+    api.store.insert_batches(session, m.RoleAssignment, rows, batch_size=len(rows))
+    return len(rows)
+
+
+def revoke_roles(session, assignment_ids: list[int]) -> int:
+    """Delete the sync's own grants (``created_by = 'scaikey-sync'`` is re-checked here)."""
+    if not assignment_ids:
+        return 0
+    ra = m.RoleAssignment
+    result = session.execute(
+        delete(ra).where(ra.id.in_(assignment_ids), ra.created_by == SYNC_CREATOR)
+    )
+    return result.rowcount or 0
+
+
+# -- the run lock (its own short transactions) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    holder: str
+    acquired_at: dt.datetime
+    expires_at: dt.datetime
+
+
+def acquire_lock(store, holder: str, ttl: int) -> LockInfo | None:
+    """Take the lock (None) or report who holds it. A lock past ``expires_at`` is stale and
+    taken over. Works on SQLite and MariaDB: a primary-key insert, else a guarded update."""
+    now = api.store.utcnow()
+    expires = now + dt.timedelta(seconds=ttl)
+    lock = m.SyncLock.__table__
+    try:
+        with store.transaction() as s:
+            s.execute(
+                insert(lock).values(
+                    name=LOCK_NAME, holder=holder, acquired_at=now, expires_at=expires
+                )
+            )
+        return None
+    except IntegrityError:
+        pass
+    with store.transaction() as s:
+        taken = s.execute(
+            update(lock)
+            .where(lock.c.name == LOCK_NAME, lock.c.expires_at < now)
+            .values(holder=holder, acquired_at=now, expires_at=expires)
+        ).rowcount
+        if taken == 1:
+            return None
+        row = s.execute(select(lock).where(lock.c.name == LOCK_NAME)).first()
+    if row is None:  # released between our two statements: try once more
+        return acquire_lock(store, holder, ttl)
+    return LockInfo(row.holder, row.acquired_at, row.expires_at)
+
+
+def refresh_lock(store, holder: str, ttl: int) -> None:
+    lock = m.SyncLock.__table__
+    with store.transaction() as s:
+        s.execute(
+            update(lock)
+            .where(lock.c.name == LOCK_NAME, lock.c.holder == holder)
+            .values(expires_at=api.store.utcnow() + dt.timedelta(seconds=ttl))
+        )
+
+
+def release_lock(store, holder: str) -> None:
+    lock = m.SyncLock.__table__
+    with store.transaction() as s:
+        s.execute(delete(lock).where(lock.c.name == LOCK_NAME, lock.c.holder == holder))
+
+
+def current_lock(session) -> LockInfo | None:
+    row = session.get(m.SyncLock, LOCK_NAME)
+    if row is None:
+        return None
+    return LockInfo(row.holder, row.acquired_at, row.expires_at)
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+
+def start_run(store, *, trigger: str, dry_run: bool) -> int:
+    with store.transaction() as s:
+        run = m.SyncRun(
+            started_at=api.store.utcnow(),
+            trigger=trigger,
+            dry_run=dry_run,
+            status="running",
+            counts={},
+        )
+        s.add(run)
+        s.flush()
+        return run.id
+
+
+def finish_run(session, run_id: int, *, status: str, counts: dict, error: str | None) -> None:
+    run = session.get(m.SyncRun, run_id)
+    run.finished_at = api.store.utcnow()
+    run.status = status
+    run.counts = counts
+    run.error = error
+
+
+def last_run(session, *, dry_run: bool | None = None):
+    stmt = select(m.SyncRun).order_by(m.SyncRun.started_at.desc(), m.SyncRun.id.desc()).limit(1)
+    if dry_run is not None:
+        stmt = stmt.where(m.SyncRun.dry_run.is_(dry_run))
+    return session.scalar(stmt)
+
+
+def run_record(run) -> dict | None:
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "trigger": run.trigger,
+        "dry_run": run.dry_run,
+        "status": run.status,
+        "counts": run.counts or {},
+        "error": run.error,
+    }
+
+
+# -- registration -------------------------------------------------------------------------------
+
+
+def save_registration(session, **fields) -> None:
+    existing = session.scalar(
+        select(m.ScaikeyRegistration).where(
+            m.ScaikeyRegistration.request_id == fields["request_id"]
+        )
+    )
+    if existing is None:
+        session.add(m.ScaikeyRegistration(**fields))
+    else:
+        for key, value in fields.items():
+            setattr(existing, key, value)
+        existing.updated_at = api.store.utcnow()
+    session.flush()
+
+
+def latest_registration(session):
+    r = m.ScaikeyRegistration
+    return session.scalar(select(r).order_by(r.created_at.desc(), r.id.desc()).limit(1))

@@ -1,0 +1,172 @@
+"""The run lock shared by manual runs and the ARQ cron, and the cron itself through a real
+redis-server and an arq worker in burst mode."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from scaiwave_sync import worker
+from scaiwave_sync.adapters import db
+
+from scaiwave_cli import api
+
+
+def hold_lock(store, holder="other-host:1:cron", seconds=600):
+    now = api.store.utcnow()
+    with store.transaction() as s:
+        s.add(
+            api.store.models.SyncLock(
+                name=db.LOCK_NAME,
+                holder=holder,
+                acquired_at=now,
+                expires_at=now + dt.timedelta(seconds=seconds),
+            )
+        )
+
+
+def test_a_second_run_exits_at_once_while_the_lock_is_held(world, db_url):
+    world.link("acme")
+    hold_lock(world.store)
+    started = time.monotonic()
+    result = world.sync()
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1 and "SW_SYNC_LOCKED" in result.stderr
+    assert "other-host:1:cron" in result.stderr and "--wait" in result.stderr
+    assert world.active() == 0
+    # a dry run plans without the lock
+    assert world.ok("--dry-run")["totals"]["create"] == 6
+
+
+def test_a_stale_lock_is_taken_over(world, db_url):
+    world.link("acme")
+    hold_lock(world.store, seconds=-60)
+    assert world.ok()["totals"]["create"] == 6
+    assert world.count(world.m.SyncLock) == 0
+
+
+def test_wait_queues_behind_the_running_reconcile(world, db_url):
+    world.link("acme")
+    hold_lock(world.store, seconds=1)  # the other run's lock goes stale in a second
+    result = world.sync("--wait", "--wait-timeout", "20")
+    assert result.exit_code == 0, result.output
+    assert "waiting for the reconcile held by other-host:1:cron" in result.stderr
+    assert world.active() == 6
+
+
+def test_wait_timeout_gives_up(world, db_url):
+    world.link("acme")
+    hold_lock(world.store)
+    result = world.sync("--wait", "--wait-timeout", "0.3")
+    assert result.exit_code == 1 and "SW_SYNC_LOCKED" in result.stderr
+
+
+def test_cron_schedule_is_every_ten_minutes_off_zero():
+    (job,) = worker.WorkerSettings.cron_jobs
+    assert job.name == "scaikey_sync" and job.minute == {3, 13, 23, 33, 43, 53}
+    assert job.second == 0 and job.unique
+
+
+def test_cron_skips_without_credentials(scaiwave_env):
+    assert "not configured" in worker.reconcile_once()["skipped"]
+
+
+def test_cron_skips_while_a_manual_run_holds_the_lock(world, db_url, monkeypatch):
+    world.link("acme")
+    hold_lock(world.store, holder="ops-laptop:9:cli")
+    for key, value in world.cli.env.items():
+        monkeypatch.setenv(key, value)
+    assert "another reconcile is running" in worker.reconcile_once()["skipped"]
+    assert world.active() == 0
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server; .ci/run does)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("redis-server did not start")
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_the_cron_job_runs_the_reconcile_through_arq(world, db_url, redis_url, monkeypatch):
+    from arq import create_pool
+    from arq.worker import Worker
+
+    world.link("acme", "globex")
+    for key, value in dict(world.cli.env, SCAIWAVE_REDIS_URL=redis_url).items():
+        monkeypatch.setenv(key, value)
+    settings = worker.redis_settings()
+    assert (settings.host, settings.port) == ("127.0.0.1", int(redis_url.rsplit(":", 1)[1][:-2]))
+
+    async def run_once():
+        pool = await create_pool(settings)
+        job = await pool.enqueue_job("scaikey_sync")
+        w = Worker(
+            functions=worker.WorkerSettings.functions,
+            cron_jobs=worker.WorkerSettings.cron_jobs,
+            redis_settings=settings,
+            burst=True,
+            poll_delay=0.05,
+            handle_signals=False,
+            max_jobs=worker.WorkerSettings.max_jobs,
+            keep_result=60,
+        )
+        try:
+            await w.main()
+            assert (w.jobs_complete, w.jobs_failed) == (1, 0)
+            return await job.result(timeout=30)
+        finally:
+            await w.close()
+            await pool.aclose()
+
+    result = asyncio.run(run_once())
+    assert result["status"] == "ok" and result["trigger"] == "cron"
+    assert result["totals"]["create"] == 12
+    m = world.m
+    assert world.count(m.SyncRun, m.SyncRun.trigger == "cron", m.SyncRun.status == "ok") == 1
+    with world.store.session() as s:
+        from sqlalchemy import select
+
+        actors = set(s.scalars(select(m.AuditEntry.actor)))
+    assert actors == {"cron:scaiwave-sync"}
+    assert world.active() == 12
