@@ -150,7 +150,8 @@ class LazyGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            # BrokenPipeError: the reader went away (`| head`); Click's main exits 1 quietly.
             raise
         except Exception as exc:
             app = ctx.obj
@@ -246,8 +247,21 @@ def cli(ctx, output, env_file, db_url, debug):
 
 
 def main(argv=None):
-    """Console-script entry point."""
-    return cli.main(args=argv, prog_name="scaiwave")
+    """Console-script entry point. A reader that goes away (``scaiwave … | head``) ends the run
+    quietly with exit 1, as Click does for a broken pipe, instead of a traceback at exit."""
+    try:
+        cli.main(args=argv, prog_name="scaiwave")
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -168,7 +168,8 @@ def make_engine(url: str):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and "?" not in path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # hide_parameters: an error message never shows bound values (they may be secrets).
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -195,6 +196,7 @@ def make_engine(url: str):
         url,
         pool_pre_ping=True,
         pool_recycle=3600,
+        hide_parameters=True,
         connect_args={"charset": "utf8mb4", "connect_timeout": 10},
     )
 

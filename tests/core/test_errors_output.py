@@ -146,3 +146,19 @@ def test_human_bytes():
     assert human_bytes(0) == "0 B"
     assert human_bytes(1536) == "1.5 KiB"
     assert human_bytes(5 * 1024**3) == "5.0 GiB"
+
+
+def test_closed_pipe_is_quiet(tmp_path):
+    # `scaiwave … | head`: the reader goes away; no SW_INTERNAL traceback-ish noise on stderr.
+    import subprocess
+    import sys
+
+    script = "import sys; from scaiwave_cli.app import main; sys.argv=['scaiwave','plugins']; sys.exit(main())"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={"SCAIWAVE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    proc.stdout.close()  # nobody reads
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 1
+    assert err == ""
