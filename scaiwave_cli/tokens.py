@@ -150,8 +150,7 @@ def _actor(claims: dict) -> Actor:
             "tenant_admin",
             code="SW_AUTH_INSUFFICIENT_PERMISSION",
             hint=(
-                "use a token of a ScaiKey admin (role claim), "
-                "or run without a token on the server"
+                "use a token of a ScaiKey admin (role claim), or run without a token on the server"
             ),
         )
     partner_id = claims.get("partner_id")
