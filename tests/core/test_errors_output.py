@@ -153,7 +153,10 @@ def test_closed_pipe_is_quiet(tmp_path):
     import subprocess
     import sys
 
-    script = "import sys; from scaiwave_cli.app import main; sys.argv=['scaiwave','plugins']; sys.exit(main())"
+    script = (
+        "import sys; from scaiwave_cli.app import main; "
+        "sys.argv=['scaiwave','plugins']; sys.exit(main())"
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={"SCAIWAVE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},

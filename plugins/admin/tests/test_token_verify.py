@@ -1,4 +1,4 @@
-"""The admin token (scaiwave_cli.tokens): a ScaiKey JWT verified against a JWKS served by pytest-httpx.
+"""The admin token (scaiwave_cli.tokens): a ScaiKey JWT verified against a JWKS (pytest-httpx).
 
 Keys are generated here (RSA 2048 for RS256, EC P-256 for ES256); nothing leaves the process.
 """
