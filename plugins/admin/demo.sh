@@ -81,8 +81,10 @@ echo "== $SW admin federation key generate   (again: exit 1, names rotate)"
 $SW admin federation key generate || echo "exit $? (refused, as expected)"
 
 FERNET_KEY="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
-echo "== SCAIWAVE_KEY_ENCRYPTION_KEY=… $SW admin federation key rotate   (encrypted at rest; previous key published 30 more days)"
-SCAIWAVE_KEY_ENCRYPTION_KEY="$FERNET_KEY" $SW admin federation key rotate
+echo "== export SCAIWAVE_KEY_ENCRYPTION_KEY=…; $SW admin federation key rotate   (encrypted at rest; previous key published 30 more days)"
+# Exported: later demo steps (room export --sign) decrypt the active key with it.
+export SCAIWAVE_KEY_ENCRYPTION_KEY="$FERNET_KEY"
+$SW admin federation key rotate
 echo "== $SW admin federation key list"
 $SW admin federation key list
 echo "== SCAIWAVE_SERVER_NAME=wave.example.com $SW admin federation well-known"
