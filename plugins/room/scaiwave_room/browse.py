@@ -41,7 +41,7 @@ def list_cmd(app, tenant, workspace, room_type, state, via):
         return
     from scaiwave_room.adapters import db
 
-    with app.store.session() as session:
+    with app.store.read_session() as session:
         tenant_row = db.get_tenant(session, tenant)
         db.require_scope(app.actor, session, tenant_row)
         workspace_row = None
@@ -81,7 +81,7 @@ def show_cmd(app, room_id, tenant, via):
         return
     from scaiwave_room.adapters import db
 
-    with app.store.session() as session:
+    with app.store.read_session() as session:
         tenant_row = db.get_tenant(session, tenant)
         db.require_scope(app.actor, session, tenant_row)
         room = db.get_room(session, tenant_row.id, room_id)

@@ -98,7 +98,7 @@ def export_room(app, *, room_id, tenant_slug, out, sign=False, batch_size=2000, 
 
     store = app.store
     media_store = store.media
-    with store.session() as session:
+    with store.read_session() as session:
         tenant = db.get_tenant(session, tenant_slug)
         db.require_scope(app.actor, session, tenant)
         room = db.get_room(session, tenant.id, room_id)

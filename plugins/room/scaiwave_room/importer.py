@@ -228,7 +228,7 @@ def import_bundle(
 
     limits = Limits.from_settings(app.settings)
     store = app.store
-    with store.session() as session:
+    with store.read_session() as session:
         tenant = db.get_tenant(session, tenant_slug)
         db.require_scope(app.actor, session, tenant)
         ws = db.get_workspace(session, tenant.id, workspace)
