@@ -43,7 +43,7 @@ def list_cmd(app, tenant, workspace, room_type, state, via):
 
     with app.store.read_session() as session:
         tenant_row = db.get_tenant(session, tenant)
-        db.require_scope(app.actor, session, tenant_row)
+        app.actor.require_tenant(tenant_row)
         workspace_row = None
         if workspace:
             workspace_row = db.get_workspace(session, tenant_row.id, workspace)
@@ -83,6 +83,6 @@ def show_cmd(app, room_id, tenant, via):
 
     with app.store.read_session() as session:
         tenant_row = db.get_tenant(session, tenant)
-        db.require_scope(app.actor, session, tenant_row)
+        app.actor.require_tenant(tenant_row)
         room = db.get_room(session, tenant_row.id, room_id)
         app.out.record(db.room_details(session, room))

@@ -100,7 +100,7 @@ def export_room(app, *, room_id, tenant_slug, out, sign=False, batch_size=2000, 
     media_store = store.media
     with store.read_session() as session:
         tenant = db.get_tenant(session, tenant_slug)
-        db.require_scope(app.actor, session, tenant)
+        app.actor.require_tenant(tenant)
         room = db.get_room(session, tenant.id, room_id)
         db.refuse_export(room)
         signer = db.federation_signer(session, app.settings) if sign else None

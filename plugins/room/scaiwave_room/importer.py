@@ -230,7 +230,7 @@ def import_bundle(
     store = app.store
     with store.read_session() as session:
         tenant = db.get_tenant(session, tenant_slug)
-        db.require_scope(app.actor, session, tenant)
+        app.actor.require_tenant(tenant)
         ws = db.get_workspace(session, tenant.id, workspace)
         participant = db.require_importer(session, tenant, ws, as_participant)
         db.check_room_capacity(session, tenant)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from types import SimpleNamespace
 
 from sqlalchemy import Text, case, func, select, type_coerce
 
@@ -40,24 +39,6 @@ def get_tenant(session, slug: str):
             hint="`scaiwave admin list-tenants` lists the tenants",
         )
     return tenant
-
-
-def require_scope(actor, session, tenant) -> None:
-    """``actor.require_tenant`` (exit 3 outside the actor's scope). A partner admin's check
-    needs the tenant's partner, which the Tenant model has no relationship for: it is loaded
-    here and handed over in a small view of the tenant."""
-    if actor.is_platform:
-        return
-    partner = None
-    if tenant.partner_id is not None:
-        partner = session.get(m.Partner, tenant.partner_id)
-    view = SimpleNamespace(
-        id=tenant.id,
-        slug=tenant.slug,
-        scaikey_tenant_id=tenant.scaikey_tenant_id,
-        partner=partner,
-    )
-    actor.require_tenant(view)
 
 
 def get_workspace(session, tenant_id, ref: str):
