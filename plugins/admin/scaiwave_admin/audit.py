@@ -94,7 +94,7 @@ def audit(app, tenant_ref, since, until, action, actor_name, batch_size):
         tenant_id = None
         if tenant_ref:
             tenant, partner = db.find_tenant(s, tenant_ref)
-            actor.require_tenant(db.scope_view(tenant, partner))
+            actor.require_tenant(tenant)
             tenant_id = tenant.id
         # audit_query's scope filter limits the rows to the actor's tenants
         stmt = db.audit_query(

@@ -319,7 +319,7 @@ def create_tenant(app, slug, name, scaikey_tenant_id, partner_ref):
             if other is not None:
                 raise api.DomainError(
                     f"scaikey_tenant_id {scaikey_tenant_id!r} already belongs to another tenant"
-                    + (f" ({other.slug!r})" if actor.can_see_tenant(_view(s, other)) else ""),
+                    + (f" ({other.slug!r})" if actor.can_see_tenant(other) else ""),
                     code="SW_TENANT_CONFLICT",
                     hint="each ScaiKey tenant maps to one ScaiWave tenant",
                     details={"conflicts": ["scaikey_tenant_id"]},
@@ -370,22 +370,10 @@ def _zero_usage() -> dict:
     return {"members": 0, "rooms": 0, "storage_bytes": 0, "ai_tokens_mtd": 0}
 
 
-def _view(session, tenant):
-    from scaiwave_admin.adapters import db
-
-    partner = (
-        session.get(api.store.models.Partner, tenant.partner_id) if tenant.partner_id else None
-    )
-    return db.scope_view(tenant, partner)
-
-
 def _existing(session, actor, tenant, wanted: dict) -> dict:
     from scaiwave_admin.adapters import db
 
-    partner = (
-        session.get(api.store.models.Partner, tenant.partner_id) if tenant.partner_id else None
-    )
-    if not actor.can_see_tenant(db.scope_view(tenant, partner)):
+    if not actor.can_see_tenant(tenant):
         raise api.DomainError(
             f"tenant slug {tenant.slug!r} is already taken",
             code="SW_TENANT_CONFLICT",
@@ -395,7 +383,7 @@ def _existing(session, actor, tenant, wanted: dict) -> dict:
     have = {
         "name": tenant.name,
         "scaikey_tenant_id": tenant.scaikey_tenant_id,
-        "partner": partner.slug if partner is not None else None,
+        "partner": tenant.partner.slug if tenant.partner is not None else None,
     }
     conflicts = {k: {"existing": have[k], "requested": wanted[k]} for k in wanted
                  if have[k] != wanted[k]}  # fmt: skip
@@ -409,7 +397,7 @@ def _existing(session, actor, tenant, wanted: dict) -> dict:
             details={"conflicts": conflicts},
         )
     usage = db.tenant_usage(session, tenant.id, _today())
-    return _record(tenant, partner, usage, result="unchanged")
+    return _record(tenant, tenant.partner, usage, result="unchanged")
 
 
 @click.command("show-tenant")
@@ -425,7 +413,7 @@ def show_tenant(app, tenant_ref):
     actor = app.actor
     with app.store.session() as s:
         tenant, partner = db.find_tenant(s, tenant_ref)
-        actor.require_tenant(db.scope_view(tenant, partner))
+        actor.require_tenant(tenant)
         usage = db.tenant_usage(s, tenant.id, _today())
         record = _record(tenant, partner, usage)
     _print_record(app, record)
@@ -485,7 +473,7 @@ def update_tenant(app, tenant_ref, name, limits, features, unset, status):
     actor = app.actor
     with app.store.transaction() as s:
         tenant, partner = db.find_tenant(s, tenant_ref)
-        actor.require_tenant(db.scope_view(tenant, partner))
+        actor.require_tenant(tenant)
         if new_limits or status is not None:
             _require_writer(actor, what="change limits or status")
         before, after = {}, {}

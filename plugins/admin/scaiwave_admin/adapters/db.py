@@ -9,9 +9,8 @@ with ONE ``SELECT`` whatever the number of tenants: each figure comes from an ag
 subquery grouped by ``tenant_id`` and joined to ``tenants`` (no per-tenant statement).
 
 Scope: ``scope_filter`` turns the acting admin (``access.Actor``) into a WHERE clause, so a
-partner or tenant admin never even reads the rows of other tenants; ``scope_view`` gives
-``Actor.can_see_tenant``/``require_tenant`` the object shape they expect (a tenant with its
-``partner``).
+partner or tenant admin never even reads the rows of other tenants; single tenants are checked
+with ``Actor.require_tenant`` on the ORM row (``Tenant.partner`` is loaded with it).
 """
 
 from __future__ import annotations
@@ -126,13 +125,6 @@ def tenant_by_slug(session, slug: str):
 
 def tenant_by_scaikey_id(session, scaikey_tenant_id: str):
     return session.scalar(select(m.Tenant).where(m.Tenant.scaikey_tenant_id == scaikey_tenant_id))
-
-
-def scope_view(tenant, partner):
-    """What ``Actor.can_see_tenant`` reads: slug, ScaiKey tenant id and the partner."""
-    return SimpleNamespace(
-        slug=tenant.slug, scaikey_tenant_id=tenant.scaikey_tenant_id, partner=partner
-    )
 
 
 def scope_filter(actor):
