@@ -224,7 +224,7 @@ def open_store(settings, *, debug: bool = False, log=None, check_schema: bool = 
     except Exception as exc:
         store.close()
         raise unreachable(exc, url) from exc
-    if embedded and revision != HEAD_REVISION:
+    if embedded and (revision is None or revision < HEAD_REVISION):
         from scaiwave_cli.store.migrate import upgrade
 
         log(f"database: migrating embedded store from {revision or 'empty'} to {HEAD_REVISION}")

@@ -269,3 +269,16 @@ def test_tenant_carries_its_partner_for_scope_checks(store):
     actor = Actor(name="token:pa", kind="token", scope=PARTNER, partner_id="prt_9")
     assert actor.can_see_tenant(tenants["acme"])
     assert not actor.can_see_tenant(tenants["solo"])
+
+
+def test_embedded_store_newer_than_the_cli_is_not_touched(cli):
+    import sqlite3
+
+    assert cli.json("db", "current")["status"] == "up-to-date"
+    conn = sqlite3.connect(cli.home / "scaiwave.db")
+    conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    conn.commit()
+    conn.close()
+    assert cli.json("db", "current")["status"] == "ahead"
+    result = cli.invoke("db", "check")
+    assert result.exit_code == 2 and "SW_DB_SCHEMA_AHEAD" in result.output
