@@ -41,6 +41,8 @@ import tempfile
 import time
 import uuid
 
+import rawdb  # bench/ is on sys.path when run as a script
+
 CHECK_CALLS = 200
 CORE_CALLS = 2000
 
@@ -95,20 +97,7 @@ open(spec["out"], "w").write(json.dumps(stats))
 """
 )
 
-_CONNECT = r"""
-def connect(url, unbuffered=False):
-    if url.startswith("sqlite"):
-        import sqlite3
-        return sqlite3.connect(url.split("///", 1)[1]), "?"
-    import pymysql, pymysql.cursors
-    from sqlalchemy.engine import make_url
-    u = make_url(url)
-    con = pymysql.connect(host=u.host, port=u.port or 3306, user=u.username,
-                          password=u.password, database=u.database, charset="utf8mb4",
-                          cursorclass=pymysql.cursors.SSCursor if unbuffered else
-                          pymysql.cursors.Cursor)
-    return con, "%s"
-"""
+_CONNECT = rawdb.CONNECT
 
 BASELINE_CHECKS = (
     _COUNTING

@@ -38,30 +38,19 @@ import tempfile
 import time
 import uuid
 
+import rawdb  # bench/ is on sys.path when run as a script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # -- baselines (run as `python -c`, argv: url room_id out media_root tenant_id) ---------------
 
-_CONNECT = r"""
-import sys
-def connect(url, unbuffered=False):
-    if url.startswith("sqlite"):
-        import sqlite3
-        return sqlite3.connect(url.split("///", 1)[1]), "?"
-    import pymysql, pymysql.cursors
-    from sqlalchemy.engine import make_url
-    u = make_url(url)
-    con = pymysql.connect(host=u.host, port=u.port or 3306, user=u.username,
-                          password=u.password, database=u.database, charset="utf8mb4",
-                          cursorclass=pymysql.cursors.SSCursor if unbuffered else
-                          pymysql.cursors.Cursor)
-    return con, "%s"
-"""
+_CONNECT = "\nimport sys" + rawdb.CONNECT
 
 BASELINE_EXPORT = (
     _CONNECT
     + r"""
 import json, os, zipfile, datetime
+
 url, room, out, media_root, tenant = sys.argv[1:6]
 con, ph = connect(url, unbuffered=True)
 def t(v):
