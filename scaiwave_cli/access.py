@@ -6,6 +6,7 @@
   the scope (``super_admin``/platform: everything; ``partner_admin``: its partner's tenants;
   ``tenant_admin``: its tenant).
 
+Who resolves it: ``tokens.resolve_actor`` (tokens imports this module, never the reverse).
 Commands ask ``app.actor`` (``AppContext.actor``) and call ``actor.require_tenant(tenant)``
 before reading or changing a tenant's data; out of scope raises ``PermissionDenied`` (exit 3,
 ``SW_AUTH_INSUFFICIENT_PERMISSION``).
@@ -73,12 +74,3 @@ def local_actor() -> Actor:
     except Exception:  # no passwd entry in some containers
         user = "unknown"
     return Actor(name=f"local:{user}", kind="local")
-
-
-def resolve_actor(settings) -> Actor:
-    """The actor for these settings (token verification comes with the admin plugin issue)."""
-    if not settings.admin_token:
-        return local_actor()
-    from scaiwave_cli.tokens import verify_admin_token
-
-    return verify_admin_token(settings.admin_token, settings)

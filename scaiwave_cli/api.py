@@ -16,12 +16,27 @@ Stable names (API_VERSION 1.0):
   ``permissions`` ("may participant X do permission Y here?", with the deciding chain),
   ``fedkeys`` (the server's Ed25519 federation keys: create, decrypt, the active one),
   ``tokens`` (admin-token verification; commands get its result as ``app.actor``)
+
+Added in API 1.1 (the shared helpers; each lives once, here):
+
+- ``errors``: the core's ``SW_*`` codes as constants (``api.errors.SW_TENANT_NOT_FOUND``)
+- look-ups (lazily): ``find_tenant``, ``find_participant``, ``find_participants``,
+  ``find_workspace``, ``folded`` (Unicode-folded ``lower`` on both engines)
+- terminal: ``is_terminal``, ``stdin_is_terminal``, ``stdout_is_terminal``, ``stderr_is_terminal``
+- files: ``atomic_write``, ``atomic_writer`` (temp + fsync + rename, with a mode)
+- times: ``parse_time``, ``isoformat``, ``TIME`` (Click type for ISO 8601 options)
+- confirmation: ``yes_option``, ``confirm`` (a plan; ``--yes``, a TTY prompt, or a refusal)
+- progress: ``progress(label, total=…, unit=…)`` (a rich bar on a TTY's stderr, else nothing)
+- settings: ``declare_setting`` (a plugin's variable: typed, validated once, in ``show-config``),
+  ``load_plugin_declarations`` (import every plugin's light ``cli.py``: all declarations known)
 """
 
 from __future__ import annotations
 
 import importlib
 
+from scaiwave_cli import errors
+from scaiwave_cli.confirm import confirm, yes_option
 from scaiwave_cli.context import AppContext, pass_app
 from scaiwave_cli.discovery import API_VERSION
 from scaiwave_cli.errors import (
@@ -35,6 +50,16 @@ from scaiwave_cli.errors import (
     redact,
     register_secret,
 )
+from scaiwave_cli.files import atomic_write, atomic_writer
+from scaiwave_cli.plugin_settings import declare_setting, load_plugin_declarations
+from scaiwave_cli.progress import progress
+from scaiwave_cli.terminal import (
+    is_terminal,
+    stderr_is_terminal,
+    stdin_is_terminal,
+    stdout_is_terminal,
+)
+from scaiwave_cli.times import TIME, isoformat, parse_time
 
 _LAZY = {
     "Settings": ("scaiwave_cli.config", "Settings"),
@@ -43,13 +68,17 @@ _LAZY = {
     "Output": ("scaiwave_cli.output", "Output"),
     "human_bytes": ("scaiwave_cli.output", "human_bytes"),
     "to_json": ("scaiwave_cli.output", "to_json"),
-    "stdout_is_terminal": ("scaiwave_cli.output", "stdout_is_terminal"),
     "store": ("scaiwave_cli.store", None),
     "access": ("scaiwave_cli.access", None),
     "audit": ("scaiwave_cli.audit", None),
     "permissions": ("scaiwave_cli.permissions", None),
     "fedkeys": ("scaiwave_cli.fedkeys", None),
     "tokens": ("scaiwave_cli.tokens", None),
+    "find_tenant": ("scaiwave_cli.lookup", "find_tenant"),
+    "find_participant": ("scaiwave_cli.lookup", "find_participant"),
+    "find_participants": ("scaiwave_cli.lookup", "find_participants"),
+    "find_workspace": ("scaiwave_cli.lookup", "find_workspace"),
+    "folded": ("scaiwave_cli.lookup", "folded"),
 }
 
 __all__ = [
@@ -65,6 +94,21 @@ __all__ = [
     "pass_app",
     "redact",
     "register_secret",
+    "errors",
+    "confirm",
+    "yes_option",
+    "atomic_write",
+    "atomic_writer",
+    "declare_setting",
+    "load_plugin_declarations",
+    "progress",
+    "is_terminal",
+    "stdin_is_terminal",
+    "stdout_is_terminal",
+    "stderr_is_terminal",
+    "TIME",
+    "isoformat",
+    "parse_time",
     *_LAZY,
 ]
 

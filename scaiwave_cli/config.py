@@ -20,6 +20,7 @@ import attrs
 import cattrs
 
 from scaiwave_cli.errors import ConfigError, register_secret
+from scaiwave_cli.plugin_settings import declared
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
 
@@ -127,20 +128,62 @@ class Settings:
     sources: dict = attrs.field(factory=dict, eq=False, repr=False)
     # Every SCAIWAVE_*/SCAIKEY_* variable seen (environment or .env), for plugins' own settings.
     raw: dict = attrs.field(factory=dict, eq=False, repr=False)
+    raw_sources: dict = attrs.field(factory=dict, eq=False, repr=False)
 
     @property
     def media_path(self) -> Path:
         return self.media_dir or (self.home / "media")
 
-    def get(self, name: str, default: str | None = None) -> str | None:
-        """A plugin's own setting by variable name (e.g. ``SCAIWAVE_SYNC_MAX_DEACTIVATE``)."""
-        return self.raw.get(name, default)
+    def get(self, name: str, default=None):
+        """A plugin's own setting by variable name (e.g. ``SCAIWAVE_SYNC_MAX_DEACTIVATE``).
+
+        A declared setting (``api.declare_setting``) comes back typed, with its declared default
+        when unset; an undeclared one as the raw string (or ``default``)."""
+        setting = declared().get(name)
+        raw = self.raw.get(name)
+        if setting is None:
+            return default if raw is None else raw
+        if raw is None or raw == "":
+            return setting.default if default is None else default
+        try:
+            return setting.convert(raw)
+        except ValueError as exc:
+            raise ConfigError(
+                f"invalid settings: {name}: {exc}",
+                hint=f"fix {name} in the environment or .env (see `scaiwave show-config`)",
+            ) from None
+
+    def source(self, name: str) -> str:
+        """Where the variable ``name`` came from: ``environment``, ``.env`` or ``default``."""
+        return self.raw_sources.get(name, "default")
+
+    def declared_settings(self) -> list[dict]:
+        """Every declared plugin setting: name, value (masked), source, default, help, owner."""
+        rows = []
+        for name, setting in sorted(declared().items()):
+            raw = self.raw.get(name)
+            value = self.get(name) if raw not in (None, "") else setting.default
+            if isinstance(value, Path):
+                value = str(value)
+            secret = setting.secret or is_secret_name(name)
+            shown = "***" if secret and value not in (None, "") else mask_value(name, value)
+            rows.append(
+                {
+                    "name": name,
+                    "value": shown,
+                    "source": self.source(name),
+                    "default": "***" if secret and setting.default else setting.default,
+                    "help": setting.help,
+                    "plugin": setting.owner,
+                }
+            )
+        return rows
 
     def masked(self) -> dict:
         """Every field with its printable value and its source, secrets masked."""
         out = {}
         for field in attrs.fields(Settings):
-            if field.name in ("sources", "raw"):
+            if field.name in ("sources", "raw", "raw_sources"):
                 continue
             value = getattr(self, field.name)
             if isinstance(value, Path):
@@ -202,8 +245,10 @@ def load_settings(
         ("environment", _relevant(environ)),
     ]
     raw: dict[str, str] = {}
-    for _, layer in layers:
+    raw_sources: dict[str, str] = {}
+    for source, layer in layers:
         raw.update(layer)
+        raw_sources.update(dict.fromkeys(layer, source))
 
     values: dict = {}
     sources: dict[str, str] = {}
@@ -221,13 +266,27 @@ def load_settings(
     values["env_file"] = str(path) if path else None
     values["sources"] = sources
     values["raw"] = raw
+    values["raw_sources"] = raw_sources
 
     for field in ("admin_token", "scaikey_client_secret", "key_encryption_key"):
         register_secret(values.get(field))
+    decl = declared()
     for name, value in raw.items():
-        if is_secret_name(name):
+        if is_secret_name(name) or (name in decl and decl[name].secret):
             register_secret(value)
         register_secret(url_password(value))
+    problems = []
+    for name, setting in decl.items():
+        if raw.get(name, "") != "":
+            try:
+                setting.convert(raw[name])
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+    if problems:
+        raise ConfigError(
+            "invalid settings: " + "; ".join(problems),
+            hint="fix the variable in the environment or .env (see `scaiwave show-config`)",
+        )
 
     try:
         return _converter.structure(values, Settings)

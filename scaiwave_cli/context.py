@@ -63,7 +63,7 @@ class AppContext:
     def actor(self):
         """Who is acting: the admin token's subject, or the local OS user (``access.Actor``)."""
         if self._actor is None:
-            from scaiwave_cli.access import resolve_actor
+            from scaiwave_cli.tokens import resolve_actor
 
             self._actor = resolve_actor(self.settings)
         return self._actor

@@ -104,7 +104,7 @@ def check(app):
 
     Example: scaiwave db check && echo schema ok
     """
-    from scaiwave_cli.errors import DomainError
+    from scaiwave_cli.errors import SW_DB_SCHEMA_DRIFT, DomainError
     from scaiwave_cli.store import HEAD_REVISION, migrate, require_current
 
     store = _open(app)
@@ -115,7 +115,7 @@ def check(app):
         raise DomainError(
             f"the schema of {store.masked_url} differs from this scaiwave's models "
             f"({len(differences)} differences)",
-            code="SW_DB_SCHEMA_DRIFT",
+            code=SW_DB_SCHEMA_DRIFT,
             hint="; ".join(differences[:10]),
             details={"differences": differences},
         )

@@ -31,6 +31,43 @@ EXIT_DOMAIN = 1
 EXIT_CONFIG = 2
 EXIT_AUTH = 3
 
+# -- the core's codes: each declared once (plugins declare theirs in their own errors.py) ------
+# Listed, with exit codes and meanings, in README.md ("Error codes of the core").
+SW_ERROR = "SW_ERROR"  # base class default
+SW_DOMAIN_ERROR = "SW_DOMAIN_ERROR"  # DomainError default
+SW_NOT_FOUND = "SW_NOT_FOUND"  # NotFoundError default
+SW_INTERNAL = "SW_INTERNAL"  # an exception nobody planned for (a bug: --debug shows it)
+SW_CONFIG_INVALID = "SW_CONFIG_INVALID"  # a setting is missing or invalid
+SW_BACKEND_UNREACHABLE = "SW_BACKEND_UNREACHABLE"  # database or HTTP service unreachable
+SW_AUTH_INVALID_TOKEN = "SW_AUTH_INVALID_TOKEN"  # malformed, badly signed, wrong iss/aud
+SW_AUTH_EXPIRED_TOKEN = "SW_AUTH_EXPIRED_TOKEN"  # admin token expired
+SW_AUTH_INSUFFICIENT_PERMISSION = "SW_AUTH_INSUFFICIENT_PERMISSION"  # out of the actor's scope
+SW_PLUGIN_BROKEN = "SW_PLUGIN_BROKEN"  # a plugin failed to import
+SW_PLUGIN_INCOMPATIBLE = "SW_PLUGIN_INCOMPATIBLE"  # a plugin needs another API version
+SW_TENANT_NOT_FOUND = "SW_TENANT_NOT_FOUND"  # no tenant with that slug or id
+SW_PARTICIPANT_NOT_FOUND = "SW_PARTICIPANT_NOT_FOUND"  # no such participant in the tenant
+SW_PARTICIPANT_AMBIGUOUS = "SW_PARTICIPANT_AMBIGUOUS"  # an e-mail shared by several participants
+SW_WORKSPACE_NOT_FOUND = "SW_WORKSPACE_NOT_FOUND"  # no such workspace in the tenant
+SW_PERMISSION_UNKNOWN = "SW_PERMISSION_UNKNOWN"  # a permission name not in the catalog
+SW_SLUG_INVALID = "SW_SLUG_INVALID"  # a slug breaks the slug rules
+SW_CONFIRMATION_REQUIRED = "SW_CONFIRMATION_REQUIRED"  # destructive, no terminal, no --yes
+SW_ABORTED = "SW_ABORTED"  # the operator answered no at the prompt
+SW_DB_URL_INVALID = "SW_DB_URL_INVALID"  # SCAIWAVE_DB_URL cannot be parsed
+SW_DB_DRIVER_UNKNOWN = "SW_DB_DRIVER_UNKNOWN"  # no driver for the URL's scheme
+SW_DB_UNREACHABLE = "SW_DB_UNREACHABLE"  # the database server cannot be reached
+SW_DB_AUTH_FAILED = "SW_DB_AUTH_FAILED"  # the database refused the credentials
+SW_DB_NOT_FOUND = "SW_DB_NOT_FOUND"  # the database named in the URL does not exist
+SW_DB_SCHEMA_BEHIND = "SW_DB_SCHEMA_BEHIND"  # a server database needs `scaiwave db upgrade`
+SW_DB_SCHEMA_AHEAD = "SW_DB_SCHEMA_AHEAD"  # the database is newer than this CLI
+SW_DB_SCHEMA_DRIFT = "SW_DB_SCHEMA_DRIFT"  # tables differ from the models (`db check`)
+SW_MEDIA_INVALID = "SW_MEDIA_INVALID"  # a media reference is not a sha256
+SW_MEDIA_MISSING = "SW_MEDIA_MISSING"  # a referenced media file is not in the store
+SW_MEDIA_CORRUPT = "SW_MEDIA_CORRUPT"  # a media file does not match its sha256
+SW_FEDERATION_KEY_MISSING = "SW_FEDERATION_KEY_MISSING"  # no active federation key
+SW_KEY_ENCRYPTION_KEY_MISSING = "SW_KEY_ENCRYPTION_KEY_MISSING"  # encrypted keys, no key to open
+SW_KEY_ENCRYPTION_KEY_WRONG = "SW_KEY_ENCRYPTION_KEY_WRONG"  # the key does not open them
+
+
 # Set by the root group once the output format is known; read by ``show``.
 _error_format = {"json": False}
 # Values that must never be printed (filled by config when settings are loaded).
@@ -57,7 +94,7 @@ def redact(text: str) -> str:
 class ScaiwaveError(click.ClickException):
     """Base of every deliberate error. ``code`` is stable; ``message`` is for people."""
 
-    code = "SW_ERROR"
+    code = SW_ERROR
     exit_code = EXIT_DOMAIN
 
     def __init__(
@@ -96,44 +133,44 @@ class ScaiwaveError(click.ClickException):
 class DomainError(ScaiwaveError):
     """The request makes no sense for the data: unknown tenant, bad slug, invalid bundle."""
 
-    code = "SW_DOMAIN_ERROR"
+    code = SW_DOMAIN_ERROR
     exit_code = EXIT_DOMAIN
 
 
 class NotFoundError(DomainError):
     """A named thing does not exist (or is not visible to the actor: the same answer)."""
 
-    code = "SW_NOT_FOUND"
+    code = SW_NOT_FOUND
 
 
 class ConfigError(ScaiwaveError):
     """A setting is missing or invalid; the message names the variable and the fix."""
 
-    code = "SW_CONFIG_INVALID"
+    code = SW_CONFIG_INVALID
     exit_code = EXIT_CONFIG
 
 
 class BackendUnavailable(ConfigError):
     """The database or an HTTP service cannot be reached (or refuses our credentials)."""
 
-    code = "SW_BACKEND_UNREACHABLE"
+    code = SW_BACKEND_UNREACHABLE
 
 
 class AuthError(ScaiwaveError):
     """The actor could not be authenticated: bad, expired or unverifiable token."""
 
-    code = "SW_AUTH_INVALID_TOKEN"
+    code = SW_AUTH_INVALID_TOKEN
     exit_code = EXIT_AUTH
 
 
 class PermissionDenied(AuthError):
     """The actor is known but may not do this here."""
 
-    code = "SW_AUTH_INSUFFICIENT_PERMISSION"
+    code = SW_AUTH_INSUFFICIENT_PERMISSION
 
 
 class UnexpectedError(ScaiwaveError):
     """Wraps an exception nobody planned for: one line, and the way to the traceback."""
 
-    code = "SW_INTERNAL"
+    code = SW_INTERNAL
     exit_code = EXIT_DOMAIN

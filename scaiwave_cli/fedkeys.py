@@ -16,7 +16,14 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from scaiwave_cli.errors import ConfigError, DomainError
+from scaiwave_cli.errors import (
+    SW_CONFIG_INVALID,
+    SW_FEDERATION_KEY_MISSING,
+    SW_KEY_ENCRYPTION_KEY_MISSING,
+    SW_KEY_ENCRYPTION_KEY_WRONG,
+    ConfigError,
+    DomainError,
+)
 
 ALGORITHM = "ed25519"
 
@@ -42,7 +49,7 @@ def _fernet(settings):
     except (ValueError, TypeError) as exc:
         raise ConfigError(
             "SCAIWAVE_KEY_ENCRYPTION_KEY is not a valid Fernet key (32 url-safe base64 bytes)",
-            code="SW_CONFIG_INVALID",
+            code=SW_CONFIG_INVALID,
             hint='make one with: python -c "from cryptography.fernet import Fernet; '
             'print(Fernet.generate_key().decode())"',
         ) from exc
@@ -82,7 +89,7 @@ def private_key(row, settings):
         if not settings.key_encryption_key:
             raise ConfigError(
                 f"federation key {row.id} is encrypted and SCAIWAVE_KEY_ENCRYPTION_KEY is not set",
-                code="SW_KEY_ENCRYPTION_KEY_MISSING",
+                code=SW_KEY_ENCRYPTION_KEY_MISSING,
                 hint="set SCAIWAVE_KEY_ENCRYPTION_KEY to the key the server uses",
             )
         try:
@@ -90,7 +97,7 @@ def private_key(row, settings):
         except InvalidToken:
             raise ConfigError(
                 f"SCAIWAVE_KEY_ENCRYPTION_KEY does not decrypt federation key {row.id}",
-                code="SW_KEY_ENCRYPTION_KEY_WRONG",
+                code=SW_KEY_ENCRYPTION_KEY_WRONG,
                 hint="use the encryption key the key was created with",
             ) from None
     else:
@@ -118,7 +125,7 @@ def active_key(session):
     if row is None:
         raise DomainError(
             "this server has no active federation signing key",
-            code="SW_FEDERATION_KEY_MISSING",
+            code=SW_FEDERATION_KEY_MISSING,
             hint="create one with: scaiwave admin federation key generate",
         )
     return row

@@ -23,6 +23,7 @@ from pathlib import Path
 import click
 
 from scaiwave_cli.errors import redact
+from scaiwave_cli.terminal import is_terminal
 
 
 def _default(value):
@@ -159,7 +160,7 @@ class Output:
     def _table(self, rows, columns, title, formatters) -> int:
         cols = list(columns or (rows[0].keys() if rows else []))
         cells = [[_cell(formatters.get(c, lambda v: v)(row.get(c))) for c in cols] for row in rows]
-        if self._is_terminal():
+        if is_terminal(self.stream):
             from rich.console import Console
             from rich.table import Table
 
@@ -184,12 +185,6 @@ class Output:
             self._write("\n".join(out) + "\n")
         return len(rows)
 
-    def _is_terminal(self) -> bool:
-        try:
-            return self.stream.isatty()
-        except (AttributeError, ValueError):
-            return False
-
 
 def _csv_cell(value):
     if isinstance(value, dict | list):
@@ -199,10 +194,3 @@ def _csv_cell(value):
     if value is None:
         return ""
     return value
-
-
-def stdout_is_terminal() -> bool:
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False

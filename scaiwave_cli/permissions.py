@@ -8,7 +8,7 @@ Exposed to plugins as ``scaiwave_cli.api.permissions``::
         workspace_id=ws.id,
     )
     if not decision.allowed:
-        raise api.PermissionDenied(decision.reason, code="SW_WORKSPACE_FORBIDDEN")
+        raise api.PermissionDenied(decision.reason, code=errors.SW_MY_PLUGIN_FORBIDDEN)
     decision.chain  # [{"role": "editor", "scope": "workspace", "grants": True, …}, …]
 
 The model
@@ -44,7 +44,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from scaiwave_cli.errors import DomainError
+from scaiwave_cli.errors import SW_PERMISSION_UNKNOWN, DomainError
 
 # -- the catalog -----------------------------------------------------------------------------
 
@@ -158,7 +158,7 @@ def role_level(name: str) -> str | None:
 class UnknownPermission(DomainError):
     """A permission string that is not in the catalog (exit 1, close matches in the hint)."""
 
-    code = "SW_PERMISSION_UNKNOWN"
+    code = SW_PERMISSION_UNKNOWN
 
     def __init__(self, names):
         names = [names] if isinstance(names, str) else list(names)

@@ -11,26 +11,40 @@
           result = cli.invoke("--output", "json", "hello", "greet")
           assert result.exit_code == 0, result.output
 
-- Database fixtures (``db_url`` parametrized over SQLite and a real MariaDB, ``store``,
-  ``mariadb_server``) come from ``scaiwave_cli.store.testing``.
+- Database fixtures (``db_url``, ``store``, ``mariadb_server``) come from
+  ``scaiwave_cli.store.testing``: ``db_url`` is SQLite alone unless ``SCAIWAVE_TEST_DATABASES``
+  names ``mariadb`` (``sqlite,mariadb``: both; the project's own ``make test`` runs both).
+- ``factory``: rows in the test store (partners, tenants, participants, workspaces, rooms, events).
+- ``admin_token``: signed ScaiKey admin tokens of any scope, verified with no network at all.
+- ``unusable_db_url``: a database URL that the CLI must refuse with exit 2, and the code it gives.
+- ``assert_help_is_light(*argv)``: ``scaiwave ARGV --help`` in a fresh interpreter imports no
+  heavy library.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from scaiwave_cli import discovery
+from scaiwave_cli import discovery, errors
 from scaiwave_cli.app import cli as root_cli
 from scaiwave_cli.store.testing import (  # noqa: F401  (re-exported fixtures)
     db_url,
     mariadb_server,
     store,
 )
+from scaiwave_cli.testing_rows import Factory
+
+HEAVY = ("sqlalchemy", "httpx", "rich", "cryptography", "jwt", "attrs", "cattrs", "alembic")
+JWKS_URL = "https://scaikey.test/api/v1/platform/.well-known/jwks.json"
 
 
 class CliHarness:
@@ -81,3 +95,155 @@ def cli(scaiwave_env):
     yield harness
     discovery.clear_extra()
     root_cli.reset()
+
+
+@pytest.fixture
+def factory(store) -> Factory:  # noqa: F811 - the re-exported fixture
+    """Rows in the test store, each call one committed row, returned as the ORM object::
+
+    acme = factory.tenant("acme")                    # id tnt-acme, ScaiKey id tnt_acme
+    ada = factory.participant(acme, "ada")           # id prt-ada, ada@acme.test
+    ws = factory.workspace(acme, "design", owner=ada)
+    room = factory.room(acme, ws, name="Plans", members=[ada])
+    factory.event(room, ada, body="hello")
+    """
+    return Factory(store)
+
+
+class Signer:
+    """A stand-in for ScaiKey's signing key: an EC P-256 key, its JWK, tokens signed with it."""
+
+    def __init__(self, kid: str = "scaiwave-test"):
+        import jwt
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self.kid = kid
+        self.private = ec.generate_private_key(ec.SECP256R1())
+        self.jwk = jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
+        self.jwk.update(kid=kid, use="sig", alg="ES256")
+
+    def sign(self, claims: dict, *, key=None, algorithm: str = "ES256", headers=None) -> str:
+        """Exactly ``claims``, signed (by another ``key`` or ``algorithm`` for hostile tests)."""
+        import jwt
+
+        return jwt.encode(
+            claims,
+            self.private if key is None else key,
+            algorithm=algorithm,
+            headers={"kid": self.kid, **(headers or {})},
+        )
+
+
+class AdminTokens:
+    """``admin_token(role=..., tenant_id=..., partner_id=..., **claims)`` -> a signed JWT."""
+
+    def __init__(self, signer: Signer, home: Path, jwks_url: str):
+        self.signer = signer
+        self.jwks_url = jwks_url
+        self.home = home
+
+    def __call__(
+        self,
+        role: str = "super_admin",
+        *,
+        tenant_id: str | None = None,
+        partner_id: str | None = None,
+        ttl: int = 600,
+        **claims,
+    ) -> str:
+        now = int(time.time())
+        body = {"sub": "usr_admin", "iat": now, "exp": now + ttl, "role": role}
+        if tenant_id is not None:
+            body["tenant_id"] = tenant_id
+        if partner_id is not None:
+            body["partner_id"] = partner_id
+        body.update(claims)
+        return self.signer.sign(body)
+
+    def env(self, *args, **kwargs) -> dict[str, str]:
+        """``{"SCAIWAVE_ADMIN_TOKEN": token}`` for ``cli.invoke(..., env=...)``."""
+        return {"SCAIWAVE_ADMIN_TOKEN": self(*args, **kwargs), "SCAIKEY_JWKS_URL": self.jwks_url}
+
+    def seed_jwks(self, keys: list[dict] | None = None) -> Path:
+        """(Re)write the CLI's on-disk JWKS cache with ``keys`` (default: the signer's key)."""
+        digest = hashlib.sha256(self.jwks_url.encode()).hexdigest()[:16]
+        path = self.home / "cache" / f"jwks-{digest}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        jwks = {"keys": [self.signer.jwk] if keys is None else keys}
+        path.write_text(json.dumps({"url": self.jwks_url, "fetched_at": time.time(), "jwks": jwks}))
+        return path
+
+
+@pytest.fixture(scope="session")
+def _admin_signer() -> Signer:
+    return Signer()
+
+
+@pytest.fixture
+def admin_token(scaiwave_env, monkeypatch, _admin_signer) -> AdminTokens:
+    """Signed ScaiKey admin tokens of any scope, verified by the real code with no network.
+
+    The signer's key set is written into the CLI's JWKS cache under ``SCAIWAVE_HOME`` and
+    ``SCAIKEY_JWKS_URL`` points at it, so verification never fetches::
+
+        def test_tenant_admin_is_scoped(cli, admin_token):
+            env = admin_token.env("tenant_admin", tenant_id="tnt_acme")
+            result = cli.invoke("admin", "list-tenants", env=env)
+
+    ``admin_token.signer`` (``.private``, ``.jwk``, ``.kid``, ``.sign(claims, key=, algorithm=)``)
+    makes odd tokens; ``admin_token.seed_jwks(keys)`` changes the published key set.
+    """
+    monkeypatch.setenv("SCAIKEY_JWKS_URL", JWKS_URL)
+    tokens = AdminTokens(_admin_signer, scaiwave_env, JWKS_URL)
+    tokens.seed_jwks()
+    return tokens
+
+
+@pytest.fixture
+def unusable_db_url(db_url, tmp_path):  # noqa: F811 - the re-exported fixture
+    """A callable -> ``(url, code)``: a database the CLI must refuse with exit 2 on the same
+    engine as ``db_url``: SQLite, an empty file never migrated (``SW_DB_SCHEMA_BEHIND``);
+    MariaDB, a port on 127.0.0.1 where nothing listens (``SW_DB_UNREACHABLE``)."""
+
+    def make() -> tuple[str, str]:
+        if db_url.startswith("sqlite"):
+            empty = tmp_path / "not-migrated.db"
+            empty.write_bytes(b"")
+            return f"sqlite:///{empty}", errors.SW_DB_SCHEMA_BEHIND
+        import socket
+
+        with socket.socket() as sock:  # bound, never listening, then closed: refused
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        url = f"mysql+pymysql://scaiwave:secret-pw@127.0.0.1:{port}/scaiwave"
+        return url, errors.SW_DB_UNREACHABLE
+
+    return make
+
+
+def assert_help_is_light(*argv: str, forbidden=HEAVY, env: dict | None = None) -> set[str]:
+    """Run ``scaiwave ARGV --help`` in a fresh interpreter and fail naming every ``forbidden``
+    top-level package it imported; return the modules imported (for further checks)."""
+    code = (
+        "import json, sys\n"
+        "from scaiwave_cli.app import main\n"
+        "try:\n"
+        f"    main({[*argv, '--help']!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.__stderr__.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n')\n"
+    )
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith(("SCAIWAVE_", "SCAIKEY_"))}
+    if os.environ.get("SCAIWAVE_HOME"):  # the test's own home (scaiwave_env), never the user's
+        run_env["SCAIWAVE_HOME"] = os.environ["SCAIWAVE_HOME"]
+    run_env.update(env or {})
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=run_env, capture_output=True, text=True, timeout=120
+    )
+    marker = result.stderr.rfind("MODULES ")
+    assert marker >= 0, result.stderr
+    modules = set(json.loads(result.stderr[marker + len("MODULES ") :].splitlines()[0]))
+    assert "Usage:" in result.stdout, result.stdout + result.stderr
+    heavy = sorted(m for m in modules if m.split(".")[0] in forbidden)
+    assert not heavy, f"`scaiwave {' '.join(argv)} --help` imported {heavy}"
+    return modules

@@ -1,6 +1,6 @@
 """The admin token: a ScaiKey JWT, verified against the issuer's JWKS, turned into an ``Actor``.
 
-``access.resolve_actor`` calls ``verify_admin_token`` when ``SCAIWAVE_ADMIN_TOKEN`` is set. Every
+``resolve_actor`` calls ``verify_admin_token`` when ``SCAIWAVE_ADMIN_TOKEN`` is set. Every
 plugin that mutates data (admin, role, room) gets its actor through ``app.actor``, so this is the
 one place a token is checked.
 
@@ -28,8 +28,18 @@ import os
 import time
 from pathlib import Path
 
-from scaiwave_cli.access import PARTNER, PLATFORM, TENANT, Actor
-from scaiwave_cli.errors import AuthError, BackendUnavailable, ConfigError, PermissionDenied
+from scaiwave_cli.access import PARTNER, PLATFORM, TENANT, Actor, local_actor
+from scaiwave_cli.errors import (
+    SW_AUTH_EXPIRED_TOKEN,
+    SW_AUTH_INSUFFICIENT_PERMISSION,
+    SW_AUTH_INVALID_TOKEN,
+    SW_BACKEND_UNREACHABLE,
+    SW_CONFIG_INVALID,
+    AuthError,
+    BackendUnavailable,
+    ConfigError,
+    PermissionDenied,
+)
 
 ALGORITHMS = ("RS256", "ES256")
 JWKS_PATH = "/api/v1/platform/.well-known/jwks.json"
@@ -52,9 +62,16 @@ def jwks_url(settings) -> str:
         return settings.scaikey_base_url.rstrip("/") + JWKS_PATH
     raise ConfigError(
         "SCAIWAVE_ADMIN_TOKEN is set but there is no ScaiKey to verify it against",
-        code="SW_CONFIG_INVALID",
+        code=SW_CONFIG_INVALID,
         hint="set SCAIKEY_BASE_URL (or SCAIKEY_JWKS_URL), or unset SCAIWAVE_ADMIN_TOKEN",
     )
+
+
+def resolve_actor(settings) -> Actor:
+    """The actor for these settings: the admin token's verified subject, else the local user."""
+    if not settings.admin_token:
+        return local_actor()
+    return verify_admin_token(settings.admin_token, settings)
 
 
 def verify_admin_token(token: str, settings) -> Actor:
@@ -117,7 +134,7 @@ def _decode(token: str, keys: list, alg: str, settings) -> dict:
         except jwt.ExpiredSignatureError:
             raise AuthError(
                 "the admin token has expired",
-                code="SW_AUTH_EXPIRED_TOKEN",
+                code=SW_AUTH_EXPIRED_TOKEN,
                 hint=_TOKEN_HINT,
             ) from None
         except jwt.InvalidAudienceError as exc:
@@ -148,7 +165,7 @@ def _actor(claims: dict) -> Actor:
         raise PermissionDenied(
             f"{name} has role {role!r}; admin commands need super_admin, partner_admin or "
             "tenant_admin",
-            code="SW_AUTH_INSUFFICIENT_PERMISSION",
+            code=SW_AUTH_INSUFFICIENT_PERMISSION,
             hint=(
                 "use a token of a ScaiKey admin (role claim), or run without a token on the server"
             ),
@@ -170,7 +187,7 @@ def _actor(claims: dict) -> Actor:
 
 
 def _invalid(message: str) -> AuthError:
-    return AuthError(message, code="SW_AUTH_INVALID_TOKEN", hint=_TOKEN_HINT)
+    return AuthError(message, code=SW_AUTH_INVALID_TOKEN, hint=_TOKEN_HINT)
 
 
 def _reason(exc) -> str:
@@ -255,13 +272,13 @@ class JwksCache:
         except httpx.HTTPError as exc:
             raise BackendUnavailable(
                 f"cannot fetch ScaiKey's signing keys from {self.url}: {_reason(exc)}",
-                code="SW_BACKEND_UNREACHABLE",
+                code=SW_BACKEND_UNREACHABLE,
                 hint=hint,
             ) from None
         if response.status_code != 200:
             raise BackendUnavailable(
                 f"ScaiKey's key set at {self.url} answered HTTP {response.status_code}",
-                code="SW_BACKEND_UNREACHABLE",
+                code=SW_BACKEND_UNREACHABLE,
                 hint=hint,
             )
         try:
@@ -271,7 +288,7 @@ class JwksCache:
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
             raise BackendUnavailable(
                 f"{self.url} did not return a JWKS document (no 'keys' list)",
-                code="SW_BACKEND_UNREACHABLE",
+                code=SW_BACKEND_UNREACHABLE,
                 hint=hint,
             )
         return jwks

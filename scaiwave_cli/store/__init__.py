@@ -35,7 +35,19 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
-from scaiwave_cli.errors import BackendUnavailable, ConfigError
+from scaiwave_cli.errors import (
+    SW_DB_AUTH_FAILED,
+    SW_DB_DRIVER_UNKNOWN,
+    SW_DB_NOT_FOUND,
+    SW_DB_SCHEMA_AHEAD,
+    SW_DB_SCHEMA_BEHIND,
+    SW_DB_SCHEMA_DRIFT,
+    SW_DB_UNREACHABLE,
+    SW_DB_URL_INVALID,
+    SW_SLUG_INVALID,
+    BackendUnavailable,
+    ConfigError,
+)
 from scaiwave_cli.store import media, models
 from scaiwave_cli.store.models import new_id, utcnow
 
@@ -86,7 +98,7 @@ def normalize_url(url: str) -> tuple[str, str | None]:
     if not match:
         raise ConfigError(
             f"SCAIWAVE_DB_URL is not a database URL: {mask_url(url)!s}",
-            code="SW_DB_URL_INVALID",
+            code=SW_DB_URL_INVALID,
             hint="expected e.g. mysql+pymysql://user:pass@db-host/scaiwave or sqlite:///path.db",
         )
     scheme = match.group(1).lower()
@@ -94,7 +106,7 @@ def normalize_url(url: str) -> tuple[str, str | None]:
     if target not in SUPPORTED:
         raise ConfigError(
             f"unsupported database driver {scheme!r} in {mask_url(url)}",
-            code="SW_DB_DRIVER_UNKNOWN",
+            code=SW_DB_DRIVER_UNKNOWN,
             hint="use mysql+pymysql:// (MariaDB/MySQL) or sqlite:///",
         )
     if target == scheme:
@@ -243,13 +255,13 @@ def require_current(revision: str | None, url: str) -> None:
         raise ConfigError(
             f"the database at {mask_url(url)} is at schema {revision or 'none'}, "
             f"this scaiwave needs {HEAD_REVISION}",
-            code="SW_DB_SCHEMA_BEHIND",
+            code=SW_DB_SCHEMA_BEHIND,
             hint="run: scaiwave db upgrade",
         )
     raise ConfigError(
         f"the database at {mask_url(url)} is at schema {revision}, newer than this scaiwave "
         f"knows ({HEAD_REVISION})",
-        code="SW_DB_SCHEMA_AHEAD",
+        code=SW_DB_SCHEMA_AHEAD,
         hint="upgrade scaiwave-cli and its plugins to the server's version",
     )
 
@@ -265,18 +277,18 @@ def unreachable(exc: BaseException, url: str) -> ConfigError:
     if errno in (1044, 1045, 1698):
         return ConfigError(
             f"the database at {mask_url(url)} refused the credentials: {reason}",
-            code="SW_DB_AUTH_FAILED",
+            code=SW_DB_AUTH_FAILED,
             hint="check the user and password in SCAIWAVE_DB_URL",
         )
     if errno == 1049:
         return ConfigError(
             f"the database at {mask_url(url)} does not exist: {reason}",
-            code="SW_DB_NOT_FOUND",
+            code=SW_DB_NOT_FOUND,
             hint="create it on the server, then run: scaiwave db upgrade",
         )
     return BackendUnavailable(
         f"cannot reach the database at {mask_url(url)}: {reason}",
-        code="SW_DB_UNREACHABLE",
+        code=SW_DB_UNREACHABLE,
         hint="check that the server is running and SCAIWAVE_DB_URL is right",
     )
 
@@ -322,7 +334,7 @@ def next_stream_positions(session, *, block: int = 1000) -> Iterator[int]:
         if top is None:
             raise ConfigError(
                 "the stream_counter row is missing",
-                code="SW_DB_SCHEMA_DRIFT",
+                code=SW_DB_SCHEMA_DRIFT,
                 hint="run: scaiwave db check",
             )
         if first:
@@ -347,7 +359,7 @@ def validate_slug(slug: str, *, what: str = "tenant slug") -> str:
     if not isinstance(slug, str) or not _SLUG.match(slug) or slug.endswith("-"):
         raise DomainError(
             f"invalid {what} {slug!r}: {SLUG_RULE}, not ending with a hyphen",
-            code="SW_SLUG_INVALID",
+            code=SW_SLUG_INVALID,
             hint="e.g. acme or acme-eu-1",
         )
     return slug

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from scaiwave_cli.errors import DomainError
+from scaiwave_cli.errors import SW_MEDIA_CORRUPT, SW_MEDIA_INVALID, SW_MEDIA_MISSING, DomainError
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -26,14 +26,14 @@ CHUNK = 1 << 20
 
 
 class MediaCorrupt(DomainError):
-    code = "SW_MEDIA_CORRUPT"
+    code = SW_MEDIA_CORRUPT
 
 
 def _check(tenant_id: str, sha256: str) -> None:
     if not _SAFE.match(tenant_id or "") or ".." in tenant_id:
-        raise DomainError(f"not a tenant id: {tenant_id!r}", code="SW_MEDIA_INVALID")
+        raise DomainError(f"not a tenant id: {tenant_id!r}", code=SW_MEDIA_INVALID)
     if not _SHA.match(sha256 or ""):
-        raise DomainError(f"not a sha256 hex digest: {sha256!r}", code="SW_MEDIA_INVALID")
+        raise DomainError(f"not a sha256 hex digest: {sha256!r}", code=SW_MEDIA_INVALID)
 
 
 def storage_key(tenant_id: str, sha256: str) -> str:
@@ -106,7 +106,7 @@ class LocalMediaStore:
         if not path.is_file():
             raise DomainError(
                 f"media {sha256} of tenant {tenant_id} is missing from {self.root}",
-                code="SW_MEDIA_MISSING",
+                code=SW_MEDIA_MISSING,
             )
         digest = hashlib.sha256()
         with open(path, "rb") as f:

@@ -5,11 +5,12 @@
   port, with a password user ``scaiwave``; stopped at the end. ``SCAIWAVE_TEST_MARIADB_URL``
   (a URL of a user allowed to create databases) uses an existing server instead. If the server
   cannot start the tests fail loudly: they never skip MariaDB silently.
-  ``SCAIWAVE_TEST_DATABASES=sqlite`` restricts a local run to SQLite on purpose.
-- ``db_url`` (parametrized ``sqlite`` / ``mariadb``): the URL of an empty, migrated ScaiWave
-  database, also exported as ``SCAIWAVE_DB_URL`` for CLI invocations. SQLite: a copy of a
-  template migrated once per session. MariaDB: one database migrated once per session, every
-  table emptied before each test.
+  Only started when ``SCAIWAVE_TEST_DATABASES`` names ``mariadb``.
+- ``db_url`` (parametrized ``sqlite`` / ``mariadb``; SQLite alone unless
+  ``SCAIWAVE_TEST_DATABASES`` names ``mariadb``, as the project's ``make test`` does): the URL
+  of an empty, migrated ScaiWave database, also exported as ``SCAIWAVE_DB_URL`` for CLI
+  invocations. SQLite: a copy of a template migrated once per session. MariaDB: one database
+  migrated once per session, every table emptied before each test.
 - ``store``: a ``Store`` opened on ``db_url`` (closed after the test).
 """
 
@@ -29,9 +30,11 @@ ENGINES = ("sqlite", "mariadb")
 
 
 def _engines() -> tuple[str, ...]:
+    """SQLite alone unless ``SCAIWAVE_TEST_DATABASES`` names more (``sqlite,mariadb``): a third
+    party's plugin tests run on a machine without MariaDB with no setting at all."""
     wanted = os.environ.get("SCAIWAVE_TEST_DATABASES")
     if not wanted:
-        return ENGINES
+        return ("sqlite",)
     return tuple(e for e in ENGINES if e in wanted.split(","))
 
 

@@ -4,7 +4,7 @@ import click
 
 from scaiwave_cli import api
 
-REQUIRES_API = "1.0"
+REQUIRES_API = "1.1"
 
 
 @click.group()
@@ -14,12 +14,18 @@ def hello():
 
 @hello.command()
 @click.option("--name", default="operator", help="Who to greet.")
+@click.option("--tenant", "tenant_ref", help="Greet on behalf of this tenant (slug or id).")
 @api.pass_app
-def greet(app, name):
-    """Greet someone and show which server this is.
+def greet(app, name, tenant_ref):
+    """Greet someone and show which server (and tenant) this is.
 
     Example: scaiwave --output json hello greet --name Ada
     """
     if name == "nobody":
         raise api.DomainError("nobody to greet", code="SW_HELLO_NOBODY", hint="pass --name")
-    app.out.record({"greeting": f"hello, {name}", "server_name": app.settings.server_name})
+    record = {"greeting": f"hello, {name}", "server_name": app.settings.server_name}
+    if tenant_ref:
+        with app.store.read_session() as session:
+            tenant = api.find_tenant(session, tenant_ref, actor=app.actor)
+            record["tenant"] = tenant.name
+    app.out.record(record)
