@@ -1,6 +1,6 @@
-"""Fixtures of the role plugin's tests: a small world seeded straight into the store (no command
-creates tenants or participants), helpers to read rows back, and admin tokens verified against a
-JWKS served by pytest-httpx (keys made here; nothing leaves the process).
+"""Fixtures of the role plugin's tests: a small world seeded straight into the store through the
+core's ``factory`` (no command creates tenants or participants) and helpers to read rows back.
+Admin tokens come from the core's ``admin_token`` fixture (``scaiwave_cli.testing``).
 
 Every test that takes ``world`` runs on SQLite and on MariaDB (``db_url`` is parametrized).
 """
@@ -8,15 +8,11 @@ Every test that takes ``world`` runs on SQLite and on MariaDB (``db_url`` is par
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from sqlalchemy import text
 
 from scaiwave_cli import api
-
-BASE = "https://scaikey.test"
-JWKS = BASE + "/api/v1/platform/.well-known/jwks.json"
 
 
 class World:
@@ -26,69 +22,35 @@ class World:
     ids are ``prt-<name>``, e-mails ``<name>@<tenant>.test``. Built-in roles are not seeded:
     the first role command does that."""
 
-    def __init__(self, cli, store):
+    def __init__(self, cli, store, factory):
         self.cli = cli
         self.store = store
+        self.factory = factory
         self.m = api.store.models
-        m = self.m
-        with store.transaction() as s:
-            s.add_all(
-                [
-                    m.Partner(
-                        id="ptn-north", slug="north", name="North", scaikey_partner_id="prt_n"
-                    ),
-                    m.Partner(
-                        id="ptn-south", slug="south", name="South", scaikey_partner_id="prt_s"
-                    ),
-                ]
-            )
-            s.flush()
-            for slug, partner in (("acme", "ptn-north"), ("beta", "ptn-south")):
-                s.add(
-                    m.Tenant(
-                        id=f"tnt-{slug}",
-                        slug=slug,
-                        name=slug.title(),
-                        scaikey_tenant_id=f"tnt_{slug}",
-                        partner_id=partner,
-                    )
-                )
-            s.flush()
-        self.workspace("acme", "design")
-        self.workspace("acme", "ops")
-        self.workspace("beta", "general")
+        self.tenants = {
+            "acme": factory.tenant(
+                "acme", partner=factory.partner("north", scaikey_partner_id="prt_n")
+            ),
+            "beta": factory.tenant(
+                "beta", partner=factory.partner("south", scaikey_partner_id="prt_s")
+            ),
+        }
         for name in ("alice", "bob", "carol"):
             self.participant("acme", name)
         self.participant("acme", "dave", active=False)
         self.participant("beta", "erin")
+        self.workspace("acme", "design")
+        self.workspace("acme", "ops")
+        self.workspace("beta", "general")
         self.member("acme", "design", "alice", "owner")
         self.member("beta", "general", "erin", "owner")
 
     # -- seeding ----------------------------------------------------------------------------------
     def workspace(self, tenant, slug):
-        with self.store.transaction() as s:
-            s.add(
-                self.m.Workspace(
-                    id=f"ws-{tenant}-{slug}",
-                    tenant_id=f"tnt-{tenant}",
-                    slug=slug,
-                    name=slug.title(),
-                )
-            )
-        return f"ws-{tenant}-{slug}"
+        return self.factory.workspace(self.tenants[tenant], slug).id
 
     def participant(self, tenant, name, *, active=True):
-        with self.store.transaction() as s:
-            s.add(
-                self.m.Participant(
-                    id=f"prt-{name}",
-                    tenant_id=f"tnt-{tenant}",
-                    display_name=name.title(),
-                    email=f"{name}@{tenant}.test",
-                    active=active,
-                )
-            )
-        return f"prt-{name}"
+        return self.factory.participant(self.tenants[tenant], name, active=active).id
 
     def member(self, tenant, ws, name, role):
         with self.store.transaction() as s:
@@ -173,46 +135,5 @@ class World:
 
 
 @pytest.fixture
-def world(cli, store):
-    return World(cli, store)
-
-
-# -- admin tokens ---------------------------------------------------------------------------------
-
-
-class Signer:
-    """A ScaiKey stand-in: an EC key, its JWK, and tokens signed with it."""
-
-    def __init__(self):
-        import jwt
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        self.private = ec.generate_private_key(ec.SECP256R1())
-        self.jwk = jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
-        self.jwk.update(kid="role-test", use="sig", alg="ES256")
-
-    def token(self, **claims) -> str:
-        import jwt
-
-        now = int(time.time())
-        body = {"sub": "usr_admin", "iat": now, "exp": now + 600, "role": "super_admin"}
-        body.update(claims)
-        return jwt.encode(body, self.private, algorithm="ES256", headers={"kid": "role-test"})
-
-
-@pytest.fixture(scope="session")
-def signer():
-    return Signer()
-
-
-@pytest.fixture
-def as_admin(httpx_mock, signer):
-    """``as_admin(role=..., tenant_id=..., partner_id=...)`` -> env for ``cli.invoke``."""
-    httpx_mock.add_response(
-        url=JWKS, json={"keys": [signer.jwk]}, is_reusable=True, is_optional=True
-    )
-
-    def env(**claims):
-        return {"SCAIWAVE_ADMIN_TOKEN": signer.token(**claims), "SCAIKEY_BASE_URL": BASE}
-
-    return env
+def world(cli, store, factory):
+    return World(cli, store, factory)

@@ -1,11 +1,11 @@
-"""`role check` and the core's ``api.permissions.check`` it shares with the room plugin: exit codes,
-the deciding chain, output formats, and statement counts that do not grow with the data."""
+"""`role check` over the core's ``api.permissions.check`` (shared with the room plugin; tested on
+its own in tests/core/test_permissions.py): exit codes, the deciding chain, output formats, and
+statement counts that do not grow with the data."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -124,32 +124,6 @@ def test_check_csv_has_one_line_per_chain_link(world):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("allowed,participant,permission,tenant,workspace,chain_role")
     assert len(lines) == 3
-
-
-def test_core_check_before_seeding_uses_the_shipped_sets(world, store):
-    # nothing seeded yet: the room plugin's gate still sees editors and owners
-    assert world.scalar("SELECT COUNT(*) FROM roles") == 0
-    with store.session() as s:
-        decision = api.permissions.check(
-            s,
-            tenant_id="tnt-acme",
-            participant_id="prt-alice",
-            permission="create_note",
-            workspace_id="ws-acme-design",
-        )
-        assert decision.allowed and decision.permission == "create_note"
-        other = api.permissions.check(
-            s,
-            tenant_id="tnt-beta",
-            participant_id="prt-alice",
-            permission="create_note",
-            workspace_id="ws-beta-general",
-        )
-        assert not other.allowed and "not in this tenant" in other.reason
-        with pytest.raises(api.permissions.UnknownPermission):
-            api.permissions.check(
-                s, tenant_id="tnt-acme", participant_id="prt-alice", permission="nope"
-            )
 
 
 # -- statement counts ---------------------------------------------------------------------------

@@ -1,14 +1,15 @@
-"""The acting admin's scope (``SCAIWAVE_ADMIN_TOKEN``, a ScaiKey JWT checked against a JWKS served
-by pytest-httpx): a tenant_admin touches only its tenant (exit 3 elsewhere), built-in roles are
-global (platform scope), and nobody grants more than its own scope."""
+"""The acting admin's scope (``SCAIWAVE_ADMIN_TOKEN``, a ScaiKey JWT from the core's ``admin_token``
+fixture, verified against its pre-seeded JWKS, no HTTP): a tenant_admin touches only its tenant
+(exit 3 elsewhere), built-in roles are global (platform scope), and nobody grants more than its
+own scope."""
 
 from __future__ import annotations
 
 import json
 
 
-def test_tenant_admin_token_works_in_its_tenant_and_is_named_in_the_audit(world, as_admin):
-    env = as_admin(role="tenant_admin", tenant_id="tnt_acme", sub="usr_ada")
+def test_tenant_admin_token_works_in_its_tenant_and_is_named_in_the_audit(world, admin_token):
+    env = admin_token.env("tenant_admin", tenant_id="tnt_acme", sub="usr_ada")
     out = world.run(
         "--output",
         "json",
@@ -42,9 +43,9 @@ def test_tenant_admin_token_works_in_its_tenant_and_is_named_in_the_audit(world,
     assert check.exit_code == 0
 
 
-def test_tenant_admin_token_is_refused_in_another_tenant_with_exit_3(world, as_admin):
+def test_tenant_admin_token_is_refused_in_another_tenant_with_exit_3(world, admin_token):
     world.json("role", "create", "helper", "--tenant", "beta")
-    env = as_admin(role="tenant_admin", tenant_id="tnt_acme")
+    env = admin_token.env("tenant_admin", tenant_id="tnt_acme")
     attempts = [
         ("role", "assign", "prt-erin", "member", "--tenant", "beta"),
         ("role", "unassign", "prt-erin", "owner", "--tenant", "beta", "--workspace", "general"),
@@ -65,8 +66,10 @@ def test_tenant_admin_token_is_refused_in_another_tenant_with_exit_3(world, as_a
     assert len(world.audit()) == before
 
 
-def test_tenant_admin_token_cannot_change_global_builtins_or_grant_platform_roles(world, as_admin):
-    env = as_admin(role="tenant_admin", tenant_id="tnt_acme")
+def test_tenant_admin_token_cannot_change_global_builtins_or_grant_platform_roles(
+    world, admin_token
+):
+    env = admin_token.env("tenant_admin", tenant_id="tnt_acme")
     for args in (
         ("role", "permissions", "add", "editor", "room.kick"),
         ("role", "permissions", "reset", "editor"),
@@ -78,11 +81,11 @@ def test_tenant_admin_token_cannot_change_global_builtins_or_grant_platform_role
     assert world.assignments() == set()
 
 
-def test_lists_without_tenant_show_only_what_the_token_may_see(world, as_admin):
+def test_lists_without_tenant_show_only_what_the_token_may_see(world, admin_token):
     world.json("role", "create", "helper", "--tenant", "beta")
     world.json("role", "create", "auditor", "--tenant", "acme")
     world.json("role", "assign", "prt-erin", "helper", "--tenant", "beta")
-    env = as_admin(role="tenant_admin", tenant_id="tnt_acme")
+    env = admin_token.env("tenant_admin", tenant_id="tnt_acme")
     roles = json.loads(world.run("--output", "json", "role", "list", env=env).stdout)
     assert {r["tenant"] for r in roles} == {None, "acme"}
     owner = next(r for r in roles if r["name"] == "owner")
@@ -93,8 +96,8 @@ def test_lists_without_tenant_show_only_what_the_token_may_see(world, as_admin):
     assert hidden.exit_code == 1 and "SW_ROLE_NOT_FOUND" in hidden.stderr
 
 
-def test_partner_admin_token_sees_its_partners_tenants(world, as_admin):
-    env = as_admin(role="partner_admin", partner_id="prt_n")  # acme's partner
+def test_partner_admin_token_sees_its_partners_tenants(world, admin_token):
+    env = admin_token.env("partner_admin", partner_id="prt_n")  # acme's partner
     ok = world.run("role", "assign", "prt-bob", "partner_admin", "--tenant", "acme", env=env)
     assert ok.exit_code == 0, ok.output
     refused = world.run("role", "assign", "prt-erin", "member", "--tenant", "beta", env=env)
@@ -103,16 +106,16 @@ def test_partner_admin_token_sees_its_partners_tenants(world, as_admin):
     assert {r["tenant"] for r in rows} == {"acme"}
 
 
-def test_platform_token_may_change_builtins(world, as_admin):
-    env = as_admin(role="super_admin", sub="usr_root")
+def test_platform_token_may_change_builtins(world, admin_token):
+    env = admin_token.env("super_admin", sub="usr_root")
     result = world.run("role", "permissions", "add", "viewer", "room.invite", env=env)
     assert result.exit_code == 0, result.output
     audit = [a for a in world.audit() if a["action"] == "role.permissions.add"]
     assert audit[0]["actor"] == "scaikey:usr_root" and audit[0]["tenant_id"] is None
 
 
-def test_bad_token_exits_3_before_touching_anything(world, as_admin):
-    env = as_admin(role="tenant_admin", tenant_id="tnt_acme")
+def test_bad_token_exits_3_before_touching_anything(world, admin_token):
+    env = admin_token.env("tenant_admin", tenant_id="tnt_acme")
     env["SCAIWAVE_ADMIN_TOKEN"] = env["SCAIWAVE_ADMIN_TOKEN"][:-4] + "AAAA"
     result = world.run("role", "assign", "prt-bob", "member", "--tenant", "acme", env=env)
     assert result.exit_code == 3

@@ -29,11 +29,7 @@ def _chunks(values: Iterable, size: int = CHUNK) -> Iterator[list]:
         yield values[start : start + size]
 
 
-# -- tenants, partners, workspaces, participants ---------------------------------------------
-
-
-def tenant_by_slug(session: Session, slug: str):
-    return session.scalars(select(m.Tenant).where(m.Tenant.slug == slug)).first()
+# -- tenants, workspaces, participants -----------------------------------------------------
 
 
 def tenants_by_id(session: Session, ids: Iterable) -> dict:
@@ -46,12 +42,6 @@ def tenants_by_id(session: Session, ids: Iterable) -> dict:
 
 def all_tenants(session: Session) -> list:
     return list(session.scalars(select(m.Tenant).order_by(m.Tenant.slug)))
-
-
-def workspace_by_slug(session: Session, tenant_id, slug: str):
-    return session.scalars(
-        select(m.Workspace).where(m.Workspace.tenant_id == tenant_id, m.Workspace.slug == slug)
-    ).first()
 
 
 def workspaces_by_slug(session: Session, tenant_id, slugs: Iterable[str]) -> dict:
@@ -76,8 +66,10 @@ def workspace_slugs(session: Session, ids: Iterable) -> dict:
 
 
 def participants_by_ref(session: Session, tenant_id, refs: Iterable[str]) -> dict:
-    """``{ref: Participant}`` for the refs found in the tenant. A ref is a participant id, or
-    an e-mail address (compared case-insensitively) when it contains ``@`` and is no id."""
+    """``{ref: Participant}`` for the refs found in the tenant, in a few statements per ``CHUNK``
+    refs (the bulk form of ``api.find_participant``). A ref is a participant id, or an e-mail
+    address (compared case-insensitively, folded as the core does) when it contains ``@`` and is
+    no id."""
     refs = sorted(set(refs))
     out: dict = {}
     for part in _chunks(refs):
@@ -90,10 +82,9 @@ def participants_by_ref(session: Session, tenant_id, refs: Iterable[str]) -> dic
     for ref in refs:
         if "@" in ref and ref not in out:
             by_email.setdefault(ref.lower(), []).append(ref)
+    email = api.folded(session, m.Participant.email)  # the core's folding, as find_participant
     for part in _chunks(sorted(by_email)):
-        stmt = select(m.Participant).where(
-            m.Participant.tenant_id == tenant_id, func.lower(m.Participant.email).in_(part)
-        )
+        stmt = select(m.Participant).where(m.Participant.tenant_id == tenant_id, email.in_(part))
         for p in session.scalars(stmt):
             for ref in by_email.get((p.email or "").lower(), ()):
                 out[ref] = p
