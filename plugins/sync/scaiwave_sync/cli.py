@@ -1,9 +1,10 @@
 """The `scaiwave sync` group. Imports only click, the core's light API and the plugin's light
-command modules; every command imports its heavy modules (httpx, SQLAlchemy, the adapters) when
-it runs.
+command modules; every command imports its use case (httpx, SQLAlchemy, the adapters) when it
+runs.
 
-``register``, ``status``, ``show_config`` and ``export_env`` are module-level names so the
-``scaiwave.aliases`` entry points (``scaiwave register`` ...) load the very same Click objects.
+``register``, ``status``, ``show_config`` and ``export_env`` are module-level names here (imported
+from their command modules) so the ``scaiwave.aliases`` entry points (``scaiwave register`` ...)
+load the very same Click objects, through this module and its ``REQUIRES_API``.
 """
 
 from __future__ import annotations
@@ -11,39 +12,59 @@ from __future__ import annotations
 import click
 
 from scaiwave_cli import api
-from scaiwave_sync.commands import config_cmd, register_cmd, status_cmd
+from scaiwave_sync.config import export_env, show_config
+from scaiwave_sync.options import tenant_option
+from scaiwave_sync.reconcile import reconcile_from_cli, reconcile_options
+from scaiwave_sync.register import register
+from scaiwave_sync.status import status
 
-REQUIRES_API = "1.0"
+REQUIRES_API = "1.1"
+
+
+def _at_least(kind, minimum):
+    """A setting type: ``kind`` (int or float) no smaller than ``minimum``."""
+
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            expected = "an integer" if kind is int else "a number"
+            raise ValueError(f"expected {expected}, got {text!r}") from None
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}, got {text!r}")
+        return value
+
+    return convert
+
+
+# The sync's own tuning (read with ``settings.get(name)``: typed, validated once, listed by
+# ``show-config`` with its source). The ScaiKey URL and credentials are the core's settings.
+for _name, _type, _default, _help in (
+    ("SCOPE", str, "admin:read", "OAuth scopes asked for in the token request"),
+    ("PAGE_SIZE", _at_least(int, 1), 500, "items per page of ScaiKey listings"),
+    ("HTTP_TIMEOUT", _at_least(float, 0), 30, "seconds before one HTTP call gives up"),
+    ("RETRIES", _at_least(int, 1), 5, "attempts per call on connection errors, 429 and 5xx"),
+    ("BACKOFF", _at_least(float, 0), 0.5, "base of the exponential backoff (full jitter)"),
+    ("BACKOFF_MAX", _at_least(float, 0), 30, "longest wait between two attempts"),
+    ("RETRY_AFTER_MAX", _at_least(float, 0), 120, "longest Retry-After honoured"),
+    ("MAX_DEACTIVATE", _at_least(int, 0), 500, "refuse to deactivate more per tenant"),
+    (
+        "MAX_DEACTIVATE_PERCENT",
+        _at_least(float, 0),
+        10,
+        "refuse to deactivate more than this share of a tenant's participants",
+    ),
+    ("BATCH_SIZE", _at_least(int, 1), 1000, "rows per write transaction"),
+    ("LOCK_TTL", _at_least(int, 0), 1800, "seconds after which a held run lock is stale"),
+):
+    api.declare_setting(
+        f"SCAIWAVE_SYNC_{_name}", type=_type, default=_default, help=_help, owner="sync"
+    )
 
 
 @click.group(name="sync", invoke_without_command=True)
-@click.option(
-    "--tenant", metavar="SLUG", help="Only this tenant (local slug, ScaiKey slug or tnt_ id)."
-)
-@click.option("--dry-run", is_flag=True, help="Plan and print the changes; write nothing.")
-@click.option("--details", is_flag=True, help="Print one row per change instead of counts.")
-@click.option(
-    "--allow-mass-deactivation",
-    is_flag=True,
-    help="Apply even when more participants would be deactivated than the limit.",
-)
-@click.option(
-    "--allow-empty",
-    is_flag=True,
-    help="Accept an empty user listing for a tenant that has participants.",
-)
-@click.option(
-    "--create-tenants",
-    is_flag=True,
-    help="Also create local tenants for ScaiKey tenants not linked yet (platform admins).",
-)
-@click.option("--wait", is_flag=True, help="Wait for a running reconcile instead of failing.")
-@click.option(
-    "--wait-timeout",
-    type=float,
-    metavar="SECONDS",
-    help="Give up waiting after this long [default: the lock's stale timeout].",
-)
+@tenant_option("Only this tenant (local slug, ScaiKey slug or tnt_ id).")
+@reconcile_options
 @api.pass_app
 @click.pass_context
 def sync(ctx, app, **options):
@@ -62,15 +83,8 @@ def sync(ctx, app, **options):
     """
     if ctx.invoked_subcommand is not None:
         return
-    from scaiwave_sync.commands.reconcile_cmd import reconcile_from_cli
-
     reconcile_from_cli(app, **options)
 
-
-register = register_cmd.register
-status = status_cmd.status
-show_config = config_cmd.show_config
-export_env = config_cmd.export_env
 
 for _command in (register, status, show_config, export_env):
     sync.add_command(_command)

@@ -205,31 +205,6 @@ class FakeScaiKey:
             self.clients[reg["client_id"]] = reg["client_secret"]
             return reg
 
-    # -- admin tokens (SCAIWAVE_ADMIN_TOKEN) signed by the fake's own key ------------------------
-    def _signing_key(self):
-        if getattr(self, "_key", None) is None:
-            from cryptography.hazmat.primitives.asymmetric import ec
-
-            self._key = ec.generate_private_key(ec.SECP256R1())
-        return self._key
-
-    def jwks(self) -> dict:
-        import jwt
-
-        jwk = jwt.algorithms.ECAlgorithm.to_jwk(self._signing_key().public_key(), as_dict=True)
-        jwk.update(kid="fake-1", use="sig", alg="ES256")
-        return {"keys": [jwk]}
-
-    def admin_token(self, role: str = "super_admin", **claims) -> str:
-        """A ScaiKey-style admin JWT (ES256) that ``scaiwave_cli.tokens`` verifies against
-        this fake's JWKS."""
-        import jwt
-
-        now = int(time.time())
-        body = {"sub": "usr_admin", "iat": now, "exp": now + 600, "role": role}
-        body.update(claims)
-        return jwt.encode(body, self._signing_key(), algorithm="ES256", headers={"kid": "fake-1"})
-
     def count(self, fragment: str) -> int:
         """How many of the logged requests had ``fragment`` in their path."""
         with self.lock:
@@ -284,8 +259,6 @@ class FakeScaiKey:
                     extra["Retry-After"] = str(fault.params["retry_after"])
                 status = fault.params.get("status", 500)
                 return status, extra, {"detail": f"injected {status}"}
-        if method == "GET" and path == "/api/v1/platform/.well-known/jwks.json":
-            return 200, {}, self.jwks()
         if method == "POST" and path == contract.TOKEN_PATH:
             return self._token(headers, body)
         if path.startswith("/api/v1/public/register/applications"):

@@ -20,6 +20,8 @@ from arq import cron
 from arq.connections import RedisSettings
 
 from scaiwave_cli import api
+from scaiwave_sync import cli as _declares_settings  # noqa: F401 - SCAIWAVE_SYNC_* settings
+from scaiwave_sync import errors
 
 log = logging.getLogger("scaiwave_sync.worker")
 CRON_MINUTES = {3, 13, 23, 33, 43, 53}
@@ -28,8 +30,8 @@ CRON_ACTOR_NAME = "cron:scaiwave-sync"
 
 def reconcile_once(settings=None) -> dict:
     """One cron run (synchronous): the reconcile's summary, or ``{"skipped": reason}``."""
-    from scaiwave_sync import reconcile
-    from scaiwave_sync.config import SyncConfig
+    from scaiwave_sync.usecases import reconcile
+    from scaiwave_sync.usecases.settings import SyncConfig
 
     settings = settings or api.load_settings({})
     cfg = SyncConfig.from_settings(settings)
@@ -50,7 +52,7 @@ def reconcile_once(settings=None) -> dict:
             info=lambda m: log.info("%s", api.redact(m)),
         )
     except api.ScaiwaveError as exc:
-        if exc.code == "SW_SYNC_LOCKED":
+        if exc.code == errors.SW_SYNC_LOCKED:
             log.info("ScaiKey sync skipped: %s", exc.format_message())
             return {"skipped": exc.format_message()}
         log.error("ScaiKey sync failed [%s]: %s", exc.code, api.redact(exc.format_message()))

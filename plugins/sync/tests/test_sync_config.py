@@ -11,7 +11,7 @@ import subprocess
 from dotenv import dotenv_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scaiwave_sync import files
+from scaiwave_sync.adapters import files
 
 SECRET = "sk-very-secret-value-42"
 
@@ -147,3 +147,15 @@ def test_update_env_creates_a_missing_file_without_backup(tmp_path):
     assert files.update_env(path, {"A": "1"}, comment="c") is None
     assert path.read_text() == "# c\nA=1\n"
     assert not list(path.parent.glob("*.tmp"))
+
+
+def test_show_config_lists_every_installed_plugins_declared_settings(cli):
+    """Another plugin's declared setting (room's) appears with its source, and a bad value of it
+    is refused once, naming the variable."""
+    env = {"SCAIWAVE_ROOM_MAX_EVENTS": "1234"}
+    result = cli.invoke("--output", "json", "show-config", env=env)
+    assert result.exit_code == 0, result.output
+    rows = {r["setting"]: r for r in json.loads(result.stdout)}
+    assert rows["SCAIWAVE_ROOM_MAX_EVENTS"]["value"] == "1234"
+    assert rows["SCAIWAVE_ROOM_MAX_EVENTS"]["source"] == "environment"
+    assert rows["SCAIWAVE_ROOM_MAX_JSON_DEPTH"]["source"] == "default"

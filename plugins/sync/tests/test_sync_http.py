@@ -7,6 +7,8 @@ import base64
 import httpx
 import pytest
 from scaiwave_sync.adapters import scaikey as sk
+from scaiwave_sync.adapters import scaikey_client as skc
+from scaiwave_sync.errors import InvalidResponse, ListingFailed
 
 from scaiwave_cli import api
 
@@ -22,9 +24,9 @@ class Clock:
         return self.now
 
 
-def client(**kwargs) -> sk.ScaiKeyClient:
+def client(**kwargs) -> skc.ScaiKeyClient:
     kwargs.setdefault("sleep", kwargs.pop("sleeps", []).append)
-    return sk.ScaiKeyClient(
+    return skc.ScaiKeyClient(
         BASE, client_id="app_1", client_secret="s3cret-value", page_size=2, backoff=0, **kwargs
     )
 
@@ -161,7 +163,7 @@ def test_retry_after_is_capped(httpx_mock):
 
 
 def test_backoff_is_exponential_with_jitter_and_bounded():
-    c = sk.ScaiKeyClient(BASE, backoff=1.0, backoff_max=8.0, sleep=lambda s: None)
+    c = skc.ScaiKeyClient(BASE, backoff=1.0, backoff_max=8.0, sleep=lambda s: None)
 
     class State:
         def __init__(self, n):
@@ -233,7 +235,7 @@ def test_inconsistent_listing_fails_whole(httpx_mock, pages, reason):
             json=body,
             is_optional=n > 1,
         )
-    with pytest.raises(sk.ListingFailed) as err:
+    with pytest.raises(ListingFailed) as err:
         client().list_users("tnt_a")
     assert reason in err.value.format_message()
     assert err.value.code == "SW_SCAIKEY_LISTING_INCONSISTENT" and err.value.exit_code == 2
@@ -254,7 +256,7 @@ def test_invalid_pages_are_rejected(httpx_mock, body):
     httpx_mock.add_response(
         url=BASE + sk.USERS_PATH + "?tenant_id=tnt_a&page=1&per_page=2", json=body
     )
-    with pytest.raises(sk.InvalidResponse) as err:
+    with pytest.raises(InvalidResponse) as err:
         client().list_users("tnt_a")
     assert err.value.code == "SW_SCAIKEY_INVALID_RESPONSE" and err.value.exit_code == 2
 
@@ -262,7 +264,7 @@ def test_invalid_pages_are_rejected(httpx_mock, body):
 def test_non_json_answer_is_invalid(httpx_mock):
     token(httpx_mock)
     httpx_mock.add_response(url=BASE + sk.TENANTS_PATH + "?page=1&per_page=2", text="<html>")
-    with pytest.raises(sk.InvalidResponse):
+    with pytest.raises(InvalidResponse):
         client().list_tenants()
 
 
@@ -300,7 +302,7 @@ def test_registration_request_body_and_no_retry_on_5xx(httpx_mock):
         status_code=201,
         json={"request_id": "req_1", "status_token": "st-1"},
     )
-    c = sk.ScaiKeyClient(BASE, backoff=0)
+    c = skc.ScaiKeyClient(BASE, backoff=0)
     ticket = c.register_application(
         name="ScaiWave x",
         server_url="https://w.example",
@@ -320,7 +322,7 @@ def test_registration_request_body_and_no_retry_on_5xx(httpx_mock):
 
 def test_registration_post_is_not_repeated_after_a_5xx(httpx_mock):
     httpx_mock.add_response(method="POST", url=BASE + sk.REGISTER_PATH, status_code=500)
-    c = sk.ScaiKeyClient(BASE, backoff=0)
+    c = skc.ScaiKeyClient(BASE, backoff=0)
     with pytest.raises(api.BackendUnavailable):
         c.register_application(
             name="n", server_url="https://w.example", contact_email="o@example.com", scope="GLOBAL"
@@ -338,7 +340,7 @@ def test_registration_status_carries_the_status_token(httpx_mock):
             "issuer": BASE,
         },
     )
-    answer = sk.ScaiKeyClient(BASE).registration_status("req_1", "st-1")
+    answer = skc.ScaiKeyClient(BASE).registration_status("req_1", "st-1")
     assert answer.status == "approved" and answer.client_id == "app_9"
     assert "sec-xyz-123" not in repr(answer)
 
@@ -356,4 +358,4 @@ def test_registration_status_carries_the_status_token(httpx_mock):
 )
 def test_parse_retry_after(value, expected):
     now = 1445412480.0  # 2015-10-21 07:28:00 UTC
-    assert sk.parse_retry_after(value, now=now) == expected
+    assert skc.parse_retry_after(value, now=now) == expected

@@ -12,7 +12,7 @@ import time
 
 import pytest
 from scaiwave_sync import worker
-from scaiwave_sync.adapters import db
+from scaiwave_sync.adapters import db_runs
 
 from scaiwave_cli import api
 
@@ -22,7 +22,7 @@ def hold_lock(store, holder="other-host:1:cron", seconds=600):
     with store.transaction() as s:
         s.add(
             api.store.models.SyncLock(
-                name=db.LOCK_NAME,
+                name=db_runs.LOCK_NAME,
                 holder=holder,
                 acquired_at=now,
                 expires_at=now + dt.timedelta(seconds=seconds),

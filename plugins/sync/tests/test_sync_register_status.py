@@ -7,7 +7,7 @@ import os
 import stat
 
 import pytest
-from scaiwave_sync.commands import register_cmd
+from scaiwave_sync import register as register_cmd
 from scaiwave_sync.testing import FakeScaiKey
 from sqlalchemy import select
 

@@ -4,13 +4,12 @@ Tables (the core's schema, ``scaiwave_cli.store.models``): ``tenants``/``partner
 linked to ScaiKey by ``scaikey_tenant_id``), ``participants`` (humans: ``scaikey_user_id``),
 ``workspaces``/``workspace_members`` (a new human gets a personal workspace it owns),
 ``scaikey_groups``/``scaikey_group_members``, ``role_assignments`` (ScaiKey admin roles; the
-sync's own grants carry ``created_by = 'scaikey-sync'`` and are the only ones it ever revokes),
-``sync_runs`` (one row per run), ``sync_locks`` (one reconcile at a time), and
-``scaikey_registrations``.
+sync's own grants carry ``created_by = 'scaikey-sync'`` and are the only ones it ever revokes).
+The sync's bookkeeping (``sync_runs``, ``sync_locks``, ``scaikey_registrations``) is in
+``db_runs.py``.
 
 Reads return small plain records; writes take lists of dicts and run as executemany batches in
-the caller's transaction. Nothing here commits except the lock and run bookkeeping, which use
-their own short transactions on purpose.
+the caller's transaction. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -19,15 +18,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, delete, func, select, update
 
 from scaiwave_cli import api
 
 m = api.store.models
 
 SYNC_CREATOR = "scaikey-sync"
-LOCK_NAME = "scaikey-sync"
 
 
 # -- records ----------------------------------------------------------------------------------
@@ -385,136 +382,3 @@ def revoke_roles(session, assignment_ids: list[int]) -> int:
         delete(ra).where(ra.id.in_(assignment_ids), ra.created_by == SYNC_CREATOR)
     )
     return result.rowcount or 0
-
-
-# -- the run lock (its own short transactions) ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    holder: str
-    acquired_at: dt.datetime
-    expires_at: dt.datetime
-
-
-def acquire_lock(store, holder: str, ttl: int) -> LockInfo | None:
-    """Take the lock (None) or report who holds it. A lock past ``expires_at`` is stale and
-    taken over. Works on SQLite and MariaDB: a primary-key insert, else a guarded update."""
-    now = api.store.utcnow()
-    expires = now + dt.timedelta(seconds=ttl)
-    lock = m.SyncLock.__table__
-    try:
-        with store.transaction() as s:
-            s.execute(
-                insert(lock).values(
-                    name=LOCK_NAME, holder=holder, acquired_at=now, expires_at=expires
-                )
-            )
-        return None
-    except IntegrityError:
-        pass
-    with store.transaction() as s:
-        taken = s.execute(
-            update(lock)
-            .where(lock.c.name == LOCK_NAME, lock.c.expires_at < now)
-            .values(holder=holder, acquired_at=now, expires_at=expires)
-        ).rowcount
-        if taken == 1:
-            return None
-        row = s.execute(select(lock).where(lock.c.name == LOCK_NAME)).first()
-    if row is None:  # released between our two statements: try once more
-        return acquire_lock(store, holder, ttl)
-    return LockInfo(row.holder, row.acquired_at, row.expires_at)
-
-
-def refresh_lock(store, holder: str, ttl: int) -> None:
-    lock = m.SyncLock.__table__
-    with store.transaction() as s:
-        s.execute(
-            update(lock)
-            .where(lock.c.name == LOCK_NAME, lock.c.holder == holder)
-            .values(expires_at=api.store.utcnow() + dt.timedelta(seconds=ttl))
-        )
-
-
-def release_lock(store, holder: str) -> None:
-    lock = m.SyncLock.__table__
-    with store.transaction() as s:
-        s.execute(delete(lock).where(lock.c.name == LOCK_NAME, lock.c.holder == holder))
-
-
-def current_lock(session) -> LockInfo | None:
-    row = session.get(m.SyncLock, LOCK_NAME)
-    if row is None:
-        return None
-    return LockInfo(row.holder, row.acquired_at, row.expires_at)
-
-
-# -- runs ---------------------------------------------------------------------------------------
-
-
-def start_run(store, *, trigger: str, dry_run: bool) -> int:
-    with store.transaction() as s:
-        run = m.SyncRun(
-            started_at=api.store.utcnow(),
-            trigger=trigger,
-            dry_run=dry_run,
-            status="running",
-            counts={},
-        )
-        s.add(run)
-        s.flush()
-        return run.id
-
-
-def finish_run(session, run_id: int, *, status: str, counts: dict, error: str | None) -> None:
-    run = session.get(m.SyncRun, run_id)
-    run.finished_at = api.store.utcnow()
-    run.status = status
-    run.counts = counts
-    run.error = error
-
-
-def last_run(session, *, dry_run: bool | None = None):
-    stmt = select(m.SyncRun).order_by(m.SyncRun.started_at.desc(), m.SyncRun.id.desc()).limit(1)
-    if dry_run is not None:
-        stmt = stmt.where(m.SyncRun.dry_run.is_(dry_run))
-    return session.scalar(stmt)
-
-
-def run_record(run) -> dict | None:
-    if run is None:
-        return None
-    return {
-        "id": run.id,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "trigger": run.trigger,
-        "dry_run": run.dry_run,
-        "status": run.status,
-        "counts": run.counts or {},
-        "error": run.error,
-    }
-
-
-# -- registration -------------------------------------------------------------------------------
-
-
-def save_registration(session, **fields) -> None:
-    existing = session.scalar(
-        select(m.ScaikeyRegistration).where(
-            m.ScaikeyRegistration.request_id == fields["request_id"]
-        )
-    )
-    if existing is None:
-        session.add(m.ScaikeyRegistration(**fields))
-    else:
-        for key, value in fields.items():
-            setattr(existing, key, value)
-        existing.updated_at = api.store.utcnow()
-    session.flush()
-
-
-def latest_registration(session):
-    r = m.ScaikeyRegistration
-    return session.scalar(select(r).order_by(r.created_at.desc(), r.id.desc()).limit(1))

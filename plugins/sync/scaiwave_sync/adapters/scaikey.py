@@ -1,4 +1,5 @@
-"""ScaiKey over HTTP: the ONE module that knows ScaiKey's paths, parameters and field names.
+"""ScaiKey's API as the sync assumes it: the ONE module that knows ScaiKey's paths, parameters
+and field names (the HTTP client, ``scaikey_client.py``, uses only the names defined here).
 
 Everything the sync assumes about ScaiKey's API is in this file (and documented in the
 plugin's README, "The ScaiKey contract we assume"), so adapting to the real API is a one-file
@@ -17,33 +18,18 @@ change. What the public documentation confirms and what is our guess:
   PENDING|APPROVED|REJECTED|CANCELLED|EXPIRED and, once, ``client_id``, ``client_secret``,
   ``issuer``, ``app_id``.
 
-Behaviour: every call has a timeout; connection errors, 429 (honouring ``Retry-After``) and 5xx
-are retried a bounded number of times with exponential backoff and full jitter (tenacity);
-a 401 drops the cached token and retries once with a new one. Failures become the CLI's typed
-errors: unreachable -> exit 2 ``SW_SCAIKEY_UNREACHABLE`` naming the URL; 401/403 -> exit 3.
-Every page is validated with cattrs into the attrs classes below; a listing that fails or comes
-back inconsistent part-way (total changes, short or empty page before the end, duplicate ids,
-items of another tenant) raises ``ListingFailed``: the caller must not act on any of it.
+Every page is validated with cattrs into the attrs classes below (``structure``): a wrong type
+or a missing field is ``InvalidResponse`` (exit 2 ``SW_SCAIKEY_INVALID_RESPONSE``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import time
-from collections.abc import Callable
 
 import attrs
 import cattrs
-import httpx
-from tenacity import (
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
-from scaiwave_cli import api
+from scaiwave_sync.errors import InvalidResponse
 
 # -- the contract: paths, parameters, field names ----------------------------------------------
 
@@ -203,400 +189,54 @@ def structure(raw, cls, what: str):
             reasons = str(exc)
         raise InvalidResponse(
             f"ScaiKey sent an invalid {what}: {reasons}",
-            code="SW_SCAIKEY_INVALID_RESPONSE",
             hint="the ScaiKey API differs from what this scaiwave-sync expects "
             "(see plugins/sync/README.md, 'The ScaiKey contract')",
         ) from None
 
 
-# -- errors ---------------------------------------------------------------------------------
+# -- request bodies ---------------------------------------------------------------------------
 
 
-class InvalidResponse(api.BackendUnavailable):
-    code = "SW_SCAIKEY_INVALID_RESPONSE"
+def token_form(scope: str) -> dict:
+    """The form of a client-credentials token request (credentials go in HTTP Basic)."""
+    return {"grant_type": "client_credentials", "scope": scope}
 
 
-class ListingFailed(api.BackendUnavailable):
-    """A listing that failed or changed under us part-way: act on none of it."""
-
-    code = "SW_SCAIKEY_LISTING_INCONSISTENT"
-
-
-class _Retryable(Exception):
-    """A 429 or 5xx answer worth another attempt."""
-
-    def __init__(self, response: httpx.Response, retry_after: float | None):
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-        self.retry_after = retry_after
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+def registration_body(
+    *,
+    name: str,
+    server_url: str,
+    contact_email: str,
+    scope: str,
+    requested_scopes: list[str],
+    partner: str | None = None,
+    tenant: str | None = None,
+) -> dict:
+    """The JSON body of a self-registration request for a SERVICE application."""
+    body = {
+        "name": name,
+        "application_type": "SERVICE",
+        "app_scope": scope,
+        "homepage_url": server_url,
+        "contact_email": contact_email,
+        "requested_scopes": requested_scopes,
+        "grant_types": ["client_credentials"],
+    }
+    if partner:
+        body["partner_id"] = partner
+    if tenant:
+        body["tenant_slug"] = tenant
+    return body
 
 
-# Transport errors that mean "try again": the request may not have reached ScaiKey, or its
-# answer was lost. Not: a malformed URL or a protocol error on our side.
-_RETRY_TRANSPORT = (
-    httpx.ConnectError,
-    httpx.TimeoutException,
-    httpx.ReadError,
-    httpx.WriteError,
-    httpx.RemoteProtocolError,
-)
+def listing_params(page: int, per_page: int, params: dict | None = None) -> dict:
+    """The query of one page of a listing (pages are 1-based)."""
+    return dict(params or {}, **{PAGE_PARAM: page, PER_PAGE_PARAM: per_page})
 
 
-class ScaiKeyClient:
-    """One ScaiKey, one set of credentials. ``requests`` counts every HTTP attempt."""
+def same_tenant(tenant_id: str):
+    """A listing check: every user/group must carry the tenant id asked for."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        scope: str = "admin:read",
-        page_size: int = 500,
-        timeout: float = 30.0,
-        retries: int = 5,
-        backoff: float = 0.5,
-        backoff_max: float = 30.0,
-        retry_after_max: float = 120.0,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self.base_url = base_url.rstrip("/")
-        self.client_id = client_id
-        self._client_secret = client_secret
-        self.scope = scope
-        self.page_size = page_size
-        self.retries = retries
-        self.backoff = backoff
-        self.backoff_max = backoff_max
-        self.retry_after_max = retry_after_max
-        self._sleep = sleep
-        self._clock = clock
-        self._token: str | None = None
-        self._token_expires = 0.0
-        self.requests = 0
-        self.retried = 0
-        self.tokens_fetched = 0
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            transport=transport,
-            follow_redirects=False,
-        )
-
-    @classmethod
-    def from_config(cls, cfg, **kwargs) -> ScaiKeyClient:
-        return cls(
-            cfg.base_url,
-            client_id=cfg.client_id,
-            client_secret=cfg.client_secret,
-            scope=cfg.scope,
-            page_size=cfg.page_size,
-            timeout=cfg.http_timeout,
-            retries=cfg.retries,
-            backoff=cfg.backoff,
-            backoff_max=cfg.backoff_max,
-            retry_after_max=cfg.retry_after_max,
-            **kwargs,
-        )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    # -- transport with retries ---------------------------------------------------------------
-    def _wait(self, retry_state) -> float:
-        exc = retry_state.outcome.exception()
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return min(exc.retry_after, self.retry_after_max)
-        if self.backoff <= 0:
-            return 0.0
-        return wait_random_exponential(multiplier=self.backoff, max=self.backoff_max)(retry_state)
-
-    def _attempt(self, method: str, path: str, retry_5xx: bool, **kwargs) -> httpx.Response:
-        self.requests += 1
-        response = self._http.request(method, path, **kwargs)
-        if response.status_code == 429 or (retry_5xx and response.status_code >= 500):
-            response.read()
-            raise _Retryable(response, parse_retry_after(response.headers.get("Retry-After")))
-        return response
-
-    def _send(self, method, path, *, retry_on=_RETRY_TRANSPORT, retry_5xx=True, **kwargs):
-        def count(_state):
-            self.retried += 1
-
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retries),
-            wait=self._wait,
-            retry=retry_if_exception_type((*retry_on, _Retryable)),
-            sleep=self._sleep,
-            before_sleep=count,
-            reraise=True,
-        )
-        try:
-            return retrying(self._attempt, method, path, retry_5xx, **kwargs)
-        except httpx.TransportError as exc:
-            raise api.BackendUnavailable(
-                f"cannot reach ScaiKey at {self.base_url} ({method} {path}): "
-                f"{type(exc).__name__}: {exc or 'no answer'} (after {self.retries} attempts)",
-                code="SW_SCAIKEY_UNREACHABLE",
-                hint="check SCAIKEY_BASE_URL and that ScaiKey is up; "
-                "SCAIWAVE_SYNC_RETRIES / SCAIWAVE_SYNC_HTTP_TIMEOUT tune the patience",
-            ) from None
-        except _Retryable as exc:
-            raise api.BackendUnavailable(
-                f"ScaiKey at {self.base_url} kept answering {exc.response.status_code} to "
-                f"{method} {path} (after {self.retries} attempts)",
-                code="SW_SCAIKEY_UNREACHABLE",
-                hint="ScaiKey is overloaded or failing; try again later",
-            ) from None
-
-    # -- token -------------------------------------------------------------------------------
-    def _need_credentials(self) -> None:
-        if not (self.client_id and self._client_secret):
-            raise api.ConfigError(
-                "ScaiKey credentials are not configured (SCAIKEY_CLIENT_ID, SCAIKEY_CLIENT_SECRET)",
-                code="SW_SCAIKEY_NOT_CONFIGURED",
-                hint="run `scaiwave sync register`, then `scaiwave sync status` once approved",
-            )
-
-    def token(self, *, force: bool = False) -> str:
-        """A valid access token, from the cache unless it expires within the refresh margin."""
-        if not force and self._token and self._clock() < self._token_expires:
-            return self._token
-        self._need_credentials()
-        response = self._send(
-            "POST",
-            TOKEN_PATH,
-            auth=(self.client_id, self._client_secret),
-            data={"grant_type": "client_credentials", "scope": self.scope},
-        )
-        if response.status_code in (400, 401, 403):
-            raise api.AuthError(
-                f"ScaiKey at {self.base_url} refused the client credentials of "
-                f"{self.client_id!r} (HTTP {response.status_code}{_detail(response)})",
-                code="SW_SCAIKEY_AUTH_FAILED",
-                hint="check SCAIKEY_CLIENT_ID / SCAIKEY_CLIENT_SECRET (rotated secret?) and "
-                "that the application may use client_credentials with scope "
-                f"{self.scope!r}",
-            )
-        answer = structure(self._json(response, "token answer"), TokenAnswer, "token answer")
-        lifetime = max(1, answer.expires_in)
-        margin = min(60.0, lifetime * 0.2)
-        self._token = answer.access_token
-        self._token_expires = self._clock() + lifetime - margin
-        self.tokens_fetched += 1
-        return self._token
-
-    def _json(self, response: httpx.Response, what: str):
-        if response.status_code >= 300:
-            raise api.BackendUnavailable(
-                f"ScaiKey at {self.base_url} rejected {response.request.method} "
-                f"{response.request.url.path}: HTTP {response.status_code}{_detail(response)}",
-                code="SW_SCAIKEY_REQUEST_REJECTED",
-                hint="the ScaiKey API differs from what this scaiwave-sync expects "
-                "(see plugins/sync/README.md, 'The ScaiKey contract')",
-            )
-        try:
-            return response.json()
-        except ValueError:
-            raise InvalidResponse(
-                f"ScaiKey sent a {what} that is not JSON ({response.request.url.path})",
-                hint="is SCAIKEY_BASE_URL the ScaiKey API and not a web page or proxy?",
-            ) from None
-
-    def get(self, path: str, params: dict | None = None) -> httpx.Response:
-        """An authenticated GET: a 401 gets one new token and one more try; 403 is exit 3."""
-        token = self.token()
-        response = self._send("GET", path, params=params, headers=_bearer(token))
-        if response.status_code == 401:
-            token = self.token(force=True)
-            response = self._send("GET", path, params=params, headers=_bearer(token))
-            if response.status_code == 401:
-                raise api.AuthError(
-                    f"ScaiKey at {self.base_url} refused a fresh token for GET {path}",
-                    code="SW_SCAIKEY_AUTH_FAILED",
-                    hint="the application's credentials or token settings changed in ScaiKey",
-                )
-        if response.status_code == 403:
-            raise api.PermissionDenied(
-                f"ScaiKey at {self.base_url} denied GET {path}{_detail(response)}",
-                code="SW_SCAIKEY_FORBIDDEN",
-                hint="the sync needs a GLOBAL SERVICE application with the admin:read scope "
-                "(allowed_scopes in ScaiKey)",
-            )
-        return response
-
-    # -- listings ----------------------------------------------------------------------------
-    def paginate(self, path: str, cls, what: str, *, params: dict | None = None, check=None):
-        """Every item of a paged listing, or ``ListingFailed``. ``check(item)`` returns an error
-        text for an item that does not belong in this listing."""
-        items: list = []
-        seen: set[str] = set()
-        total = None
-        page_no = 1
-        while True:
-            query = dict(params or {}, **{PAGE_PARAM: page_no, PER_PAGE_PARAM: self.page_size})
-            body = self._json(self.get(path, params=query), f"{what} page")
-            page = structure(body, Page, f"{what} page {page_no}")
-
-            if total is None:
-                total = page.total
-            elif page.total != total:
-                _inconsistent(what, page_no, f"the total changed from {total} to {page.total}")
-            if page.page != page_no:
-                _inconsistent(what, page_no, f"asked for page {page_no}, got page {page.page}")
-            if len(page.items) > self.page_size:
-                _inconsistent(
-                    what, page_no, f"{len(page.items)} items on a page of {self.page_size}"
-                )
-            for raw in page.items:
-                item = structure(raw, cls, what)
-                if item.id in seen:
-                    _inconsistent(what, page_no, f"{item.id} listed twice")
-                if check is not None and (problem := check(item)):
-                    _inconsistent(what, page_no, problem)
-                seen.add(item.id)
-                items.append(item)
-            if len(items) >= total:
-                if len(items) > total:
-                    _inconsistent(what, page_no, f"{len(items)} items for a total of {total}")
-                return items
-            if len(page.items) < self.page_size:
-                _inconsistent(
-                    what,
-                    page_no,
-                    f"page {page_no} is short ({len(page.items)} items) before the total {total}",
-                )
-            page_no += 1
-
-    def list_tenants(self) -> list[Tenant]:
-        return self.paginate(TENANTS_PATH, Tenant, "tenants")
-
-    def list_users(self, tenant_id: str) -> list[User]:
-        return self.paginate(
-            USERS_PATH,
-            User,
-            f"users of {tenant_id}",
-            params={TENANT_FILTER: tenant_id},
-            check=_same_tenant(tenant_id),
-        )
-
-    def list_groups(self, tenant_id: str) -> list[Group]:
-        return self.paginate(
-            GROUPS_PATH,
-            Group,
-            f"groups of {tenant_id}",
-            params={TENANT_FILTER: tenant_id},
-            check=_same_tenant(tenant_id),
-        )
-
-    def list_group_members(self, group_id: str) -> list[Member]:
-        return self.paginate(
-            GROUP_MEMBERS_PATH.format(group_id=group_id), Member, f"members of {group_id}"
-        )
-
-    def list_admin_roles(self) -> list[AdminRole]:
-        return self.paginate(ADMIN_ROLES_PATH, AdminRole, "admin roles")
-
-    # -- registration (public, unauthenticated) ------------------------------------------------
-    def register_application(
-        self,
-        *,
-        name: str,
-        server_url: str,
-        contact_email: str,
-        scope: str,
-        partner: str | None = None,
-        tenant: str | None = None,
-    ) -> RegistrationTicket:
-        body = {
-            "name": name,
-            "application_type": "SERVICE",
-            "app_scope": scope,
-            "homepage_url": server_url,
-            "contact_email": contact_email,
-            "requested_scopes": self.scope.split(),
-            "grant_types": ["client_credentials"],
-        }
-        if partner:
-            body["partner_id"] = partner
-        if tenant:
-            body["tenant_slug"] = tenant
-        # Only a request that never reached ScaiKey (or was refused with 429) is retried:
-        # filing twice would leave a duplicate request for the admins.
-        response = self._send(
-            "POST",
-            REGISTER_PATH,
-            json=body,
-            retry_on=(httpx.ConnectError, httpx.ConnectTimeout),
-            retry_5xx=False,
-        )
-        if response.status_code in (400, 409, 422):
-            raise api.DomainError(
-                f"ScaiKey refused the registration request: HTTP {response.status_code}"
-                f"{_detail(response)}",
-                code="SW_SYNC_REGISTRATION_REFUSED",
-                hint="check the scope, partner/tenant and e-mail given",
-            )
-        return structure(
-            self._json(response, "registration answer"), RegistrationTicket, "registration answer"
-        )
-
-    def registration_status(self, request_id: str, status_token: str) -> RegistrationStatus:
-        response = self._send(
-            "GET",
-            REGISTRATION_STATUS_PATH.format(request_id=request_id),
-            params={"status_token": status_token},
-        )
-        if response.status_code in (401, 403, 404):
-            raise api.AuthError(
-                f"ScaiKey does not know registration request {request_id} with the stored "
-                f"status token (HTTP {response.status_code})",
-                code="SW_SYNC_REGISTRATION_UNKNOWN",
-                hint="register again with `scaiwave sync register --new`",
-            )
-        answer = structure(
-            self._json(response, "registration status"), RegistrationStatus, "status"
-        )
-        return attrs.evolve(answer, status=answer.status.lower())
-
-
-def _inconsistent(what: str, page_no: int, reason: str):
-    raise ListingFailed(
-        f"the {what} listing from ScaiKey was inconsistent at page {page_no}: "
-        f"{reason}; nothing was changed on the strength of it",
-        hint="ScaiKey changed during the listing or is misbehaving; run the sync "
-        "again (the next run starts from scratch)",
-    )
-
-
-def _same_tenant(tenant_id: str):
     def check(item) -> str | None:
         if item.tenant_id != tenant_id:
             return f"{item.id} belongs to {item.tenant_id}, not {tenant_id}"
@@ -605,16 +245,8 @@ def _same_tenant(tenant_id: str):
     return check
 
 
-def _bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _detail(response: httpx.Response) -> str:
+def error_detail(body) -> str:
     """``: <message>`` from a FastAPI-style error body, without echoing anything long."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
     detail = body.get("detail") if isinstance(body, dict) else None
     if isinstance(detail, str) and detail:
         return f": {detail[:200]}"

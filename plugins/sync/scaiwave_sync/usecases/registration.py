@@ -1,4 +1,4 @@
-"""Registration with ScaiKey (`sync register`) and `sync status`.
+"""Registration with ScaiKey (`sync register`) and polling a pending request (`sync status`).
 
 The pending request (request id, status token, what was asked) lives in
 ``$SCAIWAVE_HOME/scaikey-registration.json`` (0600): the status token is a credential and never
@@ -11,21 +11,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import click
-
 from scaiwave_cli import api
-from scaiwave_sync import files
-from scaiwave_sync.adapters import db
+from scaiwave_sync import errors
+from scaiwave_sync.adapters import db_runs, files
 from scaiwave_sync.adapters import scaikey as sk
-from scaiwave_sync.config import SyncConfig
+from scaiwave_sync.adapters.scaikey_client import ScaiKeyClient
+from scaiwave_sync.usecases.settings import SyncConfig
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^https?://[^/\s]+")
 FINAL_STATES = ("rejected", "cancelled", "expired")
 
 
-def _client(cfg: SyncConfig, base_url: str) -> sk.ScaiKeyClient:
-    return sk.ScaiKeyClient(
+def _client(cfg: SyncConfig, base_url: str) -> ScaiKeyClient:
+    return ScaiKeyClient(
         base_url,
         scope=cfg.scope,
         timeout=cfg.http_timeout,
@@ -59,23 +58,25 @@ def public(state: dict) -> dict:
 # -- register ----------------------------------------------------------------------------------
 
 
-def _value(option, *, flag, prompt, can_prompt, default=None, choices=None, check=None):
-    """The option's value, else a prompt (on a terminal), else the default, else exit 2."""
+def _value(option, *, flag, prompt, ask, default=None, choices=None, check=None):
+    """The option's value, else an answer (``ask``: a prompt on a terminal, None without one),
+    else the default, else exit 2."""
     value = option
-    if value is None and can_prompt:
-        kind = click.Choice(choices, case_sensitive=False) if choices else str
-        value = click.prompt(prompt, default=default, type=kind, err=True)
+    if value is None and ask is not None:
+        value = ask(prompt, default=default, choices=choices)
     if value is None:
         value = default
     if value is None or str(value).strip() == "":
         raise api.ConfigError(
             f"missing {flag} (no terminal to prompt on)",
-            code="SW_OPTION_MISSING",
+            code=errors.SW_OPTION_MISSING,
             hint=f"pass {flag}, or run `scaiwave sync register` in a terminal",
         )
     value = str(value).strip()
     if check is not None and (problem := check(value)):
-        raise api.DomainError(f"{flag}: {problem}", code="SW_OPTION_INVALID", hint=f"fix {flag}")
+        raise api.DomainError(
+            f"{flag}: {problem}", code=errors.SW_OPTION_INVALID, hint=f"fix {flag}"
+        )
     return value
 
 
@@ -88,8 +89,10 @@ def _email_check(value):
 
 
 def register_server(
-    app, *, can_prompt, scaikey_url, server_url, email, scope, partner, tenant, name, new
-) -> None:
+    app, *, ask, scaikey_url, server_url, email, scope, partner, tenant, name, new
+) -> dict:
+    """File a registration request (or show the pending one); returns the record to print.
+    ``ask(prompt, default=, choices=)`` answers a missing option; None: no terminal."""
     app.actor.require_platform("register this server with ScaiKey")
     settings = app.settings
     cfg = SyncConfig.from_settings(settings)
@@ -100,16 +103,15 @@ def register_server(
                 "a registration request is already pending: showing it "
                 "(`scaiwave sync status` asks ScaiKey; --new files another)"
             )
-            app.out.record(public(state))
-            return
+            return public(state)
         if state.get("status") == "approved":
             raise api.DomainError(
                 f"this server is already registered with {state.get('scaikey_url')} "
                 f"(client id {state.get('client_id')})",
-                code="SW_SYNC_ALREADY_REGISTERED",
+                code=errors.SW_SYNC_ALREADY_REGISTERED,
                 hint="pass --new to file another registration request",
             )
-    ask = dict(can_prompt=can_prompt)
+    ask = dict(ask=ask)
     scaikey_url = _value(
         scaikey_url,
         flag="--scaikey-url",
@@ -132,7 +134,7 @@ def register_server(
         flag="--scope",
         prompt="Scope",
         choices=("GLOBAL", "PARTNER", "TENANT"),
-        default="GLOBAL" if can_prompt else None,
+        default="GLOBAL" if ask is not None else None,
         **ask,
     ).upper()
     scope_ref = None
@@ -172,7 +174,7 @@ def register_server(
     }
     path = files.write_registration(settings.home, state)
     with app.store.transaction() as s:
-        db.save_registration(
+        db_runs.save_registration(
             s,
             request_id=ticket.request_id,
             scaikey_url=state["scaikey_url"],
@@ -201,10 +203,10 @@ def register_server(
         f"registration request {ticket.request_id} filed; a ScaiKey admin must approve it. "
         f"State kept in {path} (0600). Then run: scaiwave sync status"
     )
-    app.out.record(dict(public(state), state_file=str(path)))
+    return dict(public(state), state_file=str(path))
 
 
-# -- status ------------------------------------------------------------------------------------
+# -- polling (`sync status`) ---------------------------------------------------------------------
 
 
 def _env_target(app, write_env) -> Path:
@@ -223,7 +225,7 @@ def poll_registration(app, state: dict, write_env) -> tuple[dict, object]:
     with _client(cfg, state["scaikey_url"]) as client:
         answer = client.registration_status(state["request_id"], state["status_token"])
     if answer.status not in sk.REGISTRATION_STATES:
-        raise sk.InvalidResponse(
+        raise errors.InvalidResponse(
             f"ScaiKey answered an unknown registration status {answer.status!r}",
             hint="see plugins/sync/README.md, 'The ScaiKey contract'",
         )
@@ -262,7 +264,7 @@ def poll_registration(app, state: dict, write_env) -> tuple[dict, object]:
             raise api.DomainError(
                 f"registration {state['request_id']} was approved but its credentials were "
                 "already collected, and they are not in this configuration",
-                code="SW_SYNC_CREDENTIALS_COLLECTED",
+                code=errors.SW_SYNC_CREDENTIALS_COLLECTED,
                 hint="find the .env that received them, or ask a ScaiKey admin to generate a "
                 "new secret for the application",
             )
@@ -272,7 +274,7 @@ def poll_registration(app, state: dict, write_env) -> tuple[dict, object]:
         new_state.pop("status_token", None)
     files.write_registration(settings.home, new_state)
     with app.store.transaction() as s:
-        db.save_registration(
+        db_runs.save_registration(
             s,
             request_id=state["request_id"],
             status=answer.status,
@@ -287,57 +289,3 @@ def poll_registration(app, state: dict, write_env) -> tuple[dict, object]:
             details={"client_id": new_state.get("client_id")},
         )
     return new_state, settings
-
-
-def show_status(app, *, fail_on_drift, no_drift, tenant, write_env) -> None:
-    from scaiwave_sync import reconcile
-
-    settings = app.settings
-    state = files.read_registration(settings.home)
-    if state and state.get("status") == "pending":
-        state, settings = poll_registration(app, state, write_env)
-    registration = public(state) if state else {"status": "none"}
-    cfg = SyncConfig.from_settings(settings)
-    configured = bool(cfg.base_url and cfg.client_id and cfg.client_secret)
-    with app.store.session() as s:
-        last = db.run_record(db.last_run(s))
-        lock = db.current_lock(s)
-    record = {
-        "registration": registration,
-        "credentials": "configured" if configured else "missing",
-        "scaikey_url": cfg.base_url,
-        "running": {"holder": lock.holder, "since": lock.acquired_at} if lock else None,
-        "last_run": last,
-    }
-    if fail_on_drift or (configured and not no_drift):
-        record["drift"] = reconcile.drift(
-            app.store, settings, app.actor, tenant=tenant, warn=app.warn
-        )
-    else:
-        reason = "--no-drift" if no_drift else "ScaiKey credentials not configured"
-        record["drift"] = {"drift": None, "reason": reason}
-    if app.out.format in ("json", "jsonl"):
-        app.out.record(record)
-    else:
-        app.out.record(flatten(record))
-    if fail_on_drift and record["drift"]["drift"]:
-        raise api.DomainError(
-            f"drift: a reconcile would make {record['drift']['changes']} change(s)",
-            code="SW_SYNC_DRIFT",
-            hint="run `scaiwave sync --dry-run --details` to see them, `scaiwave sync` to apply",
-            details={"would": record["drift"]["would"]},
-        )
-
-
-def flatten(record: dict, prefix: str = "") -> dict:
-    """Nested dicts as dotted keys (for table and csv output)."""
-    out: dict = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, f"{name}."))
-        elif isinstance(value, list):
-            out[name] = "; ".join(str(v) for v in value)
-        else:
-            out[name] = value
-    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from scaiwave_cli import api
+from scaiwave_sync.options import tenant_option
 
 
 @click.command("status")
@@ -16,7 +17,7 @@ from scaiwave_cli import api
 @click.option(
     "--no-drift", is_flag=True, help="Registration and last run only: do not list ScaiKey."
 )
-@click.option("--tenant", metavar="SLUG", help="Drift of this tenant only.")
+@tenant_option("Drift of this tenant only.")
 @click.option(
     "--write-env",
     type=click.Path(dir_okay=False),
@@ -34,8 +35,14 @@ def status(app, fail_on_drift, no_drift, tenant, write_env):
 
     Example: scaiwave --output json sync status --fail-on-drift
     """
-    from scaiwave_sync.registration import show_status
+    from scaiwave_sync.usecases import status as usecase
 
-    show_status(
+    record = usecase.status(
         app, fail_on_drift=fail_on_drift, no_drift=no_drift, tenant=tenant, write_env=write_env
     )
+    if app.out.format in ("json", "jsonl"):
+        app.out.record(record)
+    else:
+        app.out.record(usecase.flatten(record))
+    if fail_on_drift:
+        usecase.check_drift(record)

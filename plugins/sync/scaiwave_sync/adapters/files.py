@@ -1,54 +1,31 @@
 """Private files the sync writes: the pending registration (0600, under the app dir) and the
 ``.env`` that receives ScaiKey credentials on approval.
 
-Both are written atomically: a temporary file in the same directory (created 0600), flushed and
-fsynced, then renamed over the target, so a crash leaves the old file or the new one, never half
-of either. ``update_env`` keeps every other line and comment of the ``.env`` as it was and keeps
-a backup of the previous file (``.env.bak``, 0600).
+Both are written atomically with the core's ``api.atomic_write``: a temporary file in the same
+directory (created 0600), flushed and fsynced, then renamed over the target, so a crash leaves
+the old file or the new one, never half of either. ``update_env`` keeps every other line and
+comment of the ``.env`` as it was and keeps a backup of the previous file (``.env.bak``, 0600).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from pathlib import Path
+
+from scaiwave_cli import api
+from scaiwave_sync import errors
 
 REGISTRATION_FILE = "scaikey-registration.json"
 _BARE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
 
 
 def write_private(path: Path, data: str) -> None:
-    """Replace ``path`` with ``data`` atomically; the new file has mode 0600."""
+    """Replace ``path`` with ``data`` atomically (the core's ``atomic_write``); mode 0600."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    api.atomic_write(path, data, mode=0o600)
 
 
 def env_value(value: str) -> str:
@@ -117,11 +94,9 @@ def read_registration(home: Path) -> dict | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        from scaiwave_cli import api
-
         raise api.ConfigError(
             f"cannot read the registration state {path}: {exc}",
-            code="SW_SYNC_STATE_UNREADABLE",
+            code=errors.SW_SYNC_STATE_UNREADABLE,
             hint="remove the file and register again with `scaiwave sync register --new`",
         ) from None
 

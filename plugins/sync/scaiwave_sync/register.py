@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from scaiwave_cli import api
+from scaiwave_sync.options import tenant_option
 
 SCOPES = ("GLOBAL", "PARTNER", "TENANT")
 
@@ -24,7 +25,7 @@ SCOPES = ("GLOBAL", "PARTNER", "TENANT")
     help="Application scope: GLOBAL (every tenant; needed for the full sync), PARTNER, TENANT.",
 )
 @click.option("--partner", metavar="ID", help="ScaiKey partner id (scope PARTNER).")
-@click.option("--tenant", metavar="SLUG", help="ScaiKey tenant slug (scope TENANT).")
+@tenant_option("ScaiKey tenant slug (scope TENANT).")
 @click.option("--name", metavar="TEXT", help="Application name [default: ScaiWave <server name>].")
 @click.option("--new", is_flag=True, help="File a new request even if one is pending or approved.")
 @api.pass_app
@@ -40,16 +41,18 @@ def register(app, **options):
 
     Example: scaiwave register --email ops@example.com --scope GLOBAL --name "ScaiWave prod"
     """
-    from scaiwave_sync.registration import register_server
+    from scaiwave_sync.usecases.registration import register_server
 
-    register_server(app, can_prompt=can_prompt(), **options)
+    ask = prompt if can_prompt() else None
+    app.out.record(register_server(app, ask=ask, **options))
+
+
+def prompt(text: str, *, default=None, choices=None) -> str:
+    """One answer on the terminal (the prompt on stderr)."""
+    kind = click.Choice(choices, case_sensitive=False) if choices else str
+    return click.prompt(text, default=default, type=kind, err=True)
 
 
 def can_prompt() -> bool:
     """True when both stdin and stderr are terminals (prompts read stdin, show on stderr)."""
-    import sys
-
-    try:
-        return sys.stdin.isatty() and sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return api.stdin_is_terminal() and api.stderr_is_terminal()
