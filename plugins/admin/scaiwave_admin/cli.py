@@ -1,6 +1,5 @@
-"""The `scaiwave admin` group. Imports only click and the core's light API; each sub-module
-below holds one family of commands (its ``COMMANDS`` list) and imports its heavy modules inside
-the commands.
+"""The `scaiwave admin` group. Imports only click, the core's light API and the command
+modules, one per command family (each holds its ``COMMANDS`` list):
 
 - ``tenants.py``: list-tenants, create-tenant, show-tenant, update-tenant
 - ``partners.py``: list-partners, create-partner
@@ -8,6 +7,11 @@ the commands.
 - ``workspaces.py``: list-workspaces, create-workspace
 - ``federation.py``: federation key generate|rotate|list|revoke|prune, federation well-known
 - ``audit.py``: audit
+
+Below them (each layer imports only the ones under it): ``options.py`` (shared Click options),
+``usecases/`` (the work, no Click; imported inside the commands), ``values.py`` (parsed option
+values: limits, features, durations, times), ``adapters/`` (the SQL: ``db.py``,
+``directory.py``), ``errors.py`` (the plugin's SW_* codes).
 """
 
 from __future__ import annotations

@@ -1,23 +1,33 @@
 """`scaiwave admin` commands: participants (``list-participants``, ``show-participant``).
 
 Participants come from ScaiKey (`scaiwave sync`); no command creates one by hand. These commands
-find them, e.g. the ``--as`` participant that `scaiwave room import` needs. Light module: click
-and the core's API only; the SQL lives in ``adapters/directory.py``, imported inside commands.
+find them, e.g. the ``--as`` participant that `scaiwave room import` needs. Thin: the work is in
+``usecases.participants`` (SQL in ``adapters/directory.py``), imported inside the commands.
 """
 
 from __future__ import annotations
 
 import click
 
+from scaiwave_admin import options
+from scaiwave_admin.values import KINDS
 from scaiwave_cli import api
 
-# The kinds of ``store.models.PARTICIPANT_KINDS`` (repeated here so that `--help` does not import
-# SQLAlchemy; a test keeps the two equal).
-KINDS = ("human", "ai", "helper", "sidekick", "federated", "shadow")
+__all__ = ["COMMANDS", "KINDS"]
+
+PARTICIPANT_COLUMNS = [
+    "id",
+    "display_name",
+    "email",
+    "kind",
+    "scaikey_user_id",
+    "active",
+    "last_synced_at",
+]
 
 
 @click.command(name="list-participants")
-@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+@options.tenant_option()
 @click.option(
     "--kind",
     "kinds",
@@ -37,7 +47,7 @@ KINDS = ("human", "ai", "helper", "sidekick", "federated", "shadow")
     help="Only participants whose display name or e-mail contains TEXT (case-insensitive).",
 )
 @api.pass_app
-def list_participants(app, tenant_slug, kinds, active, search):
+def list_participants(app, tenant_ref, kinds, active, search):
     """List a tenant's participants, streamed.
 
     Columns: id, display name, e-mail, kind, ScaiKey user id, active, last synced. Sorted by
@@ -47,21 +57,21 @@ def list_participants(app, tenant_slug, kinds, active, search):
     \b
     Example: scaiwave admin list-participants --tenant acme --kind human --search ada
     """
-    from scaiwave_admin.adapters import directory as db
+    from scaiwave_admin.usecases import participants
 
     actor = app.actor
-    with app.store.read_session() as session:
-        tenant = db.tenant(session, tenant_slug)
-        actor.require_tenant(tenant)
-        rows = db.stream_participants(session, tenant.id, kinds=kinds, active=active, search=search)
-        app.out.rows(rows, db.PARTICIPANT_COLUMNS)
+    listing = participants.listing(
+        app.store, actor, tenant_ref, kinds=kinds, active=active, search=search
+    )
+    with listing as rows:
+        app.out.rows(rows, PARTICIPANT_COLUMNS)
 
 
 @click.command(name="show-participant")
 @click.argument("ref", metavar="ID_OR_EMAIL")
-@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+@options.tenant_option()
 @api.pass_app
-def show_participant(app, ref, tenant_slug):
+def show_participant(app, ref, tenant_ref):
     """Show a participant: roles, rooms, rights.
 
     Its workspace roles, role assignments, room memberships, and where it may create rooms.
@@ -72,14 +82,10 @@ def show_participant(app, ref, tenant_slug):
     \b
     Example: scaiwave admin show-participant ada@acme.test --tenant acme --output json
     """
-    from scaiwave_admin.adapters import directory as db
+    from scaiwave_admin.usecases import participants
 
     actor = app.actor
-    with app.store.read_session() as session:
-        tenant = db.tenant(session, tenant_slug)
-        actor.require_tenant(tenant)
-        found = db.participant(session, tenant, ref)
-        details = db.participant_details(session, tenant, found)
+    details = participants.details(app.store, actor, tenant_ref, ref)
     if app.out.format != "table":
         app.out.record(details)
         return

@@ -1,79 +1,85 @@
 """Generic fixtures of the admin plugin's tests (any test module here may use them).
 
-- ``scaikey``: a ScaiKey stand-in. It signs admin tokens (RS256, a key generated here) and
-  serves its JWKS through pytest-httpx; ``scaikey.env(role=..., **claims)`` is the environment
-  for ``cli.invoke(..., env=...)``. Nothing leaves the process.
+Admin tokens come from the core's ``admin_token`` fixture (``scaiwave_cli.testing``):
+``admin_token.env("partner_admin", partner_id=...)`` is the environment for ``cli.invoke``.
+
 - Key-material watch (autouse): every ``cli.invoke`` output (stdout and stderr) and every
   federation private key the core makes (``api.fedkeys.new_keypair``) are collected for the
   whole session; after each test no output collected so far may contain any private key seen so
   far (the stored value, the Fernet token, the seed as base64/urlsafe/hex/PKCS#8 PEM).
   ``key_watch`` gives a test the collections (to add subprocess outputs, database rows, or to
   assert over everything at the end).
+- ``seed``: partners and tenants (through the core's ``factory``) and their usage rows.
 """
 
 from __future__ import annotations
 
 import base64
-import time
 from types import SimpleNamespace
 
-import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from scaiwave_cli import api
 from scaiwave_cli.testing import CliHarness
 
-SCAIKEY_BASE = "https://scaikey.test"
-SCAIKEY_JWKS = SCAIKEY_BASE + "/api/v1/platform/.well-known/jwks.json"
+# -- tenants, partners and their usage ----------------------------------------------------------
 
 
-# -- admin tokens ------------------------------------------------------------------------------
+class Seed:
+    """Partners and tenants through the core's ``factory`` (ids ``ptn-<slug>``, ``tnt-<slug>``;
+    no ScaiKey partner id unless given), their usage straight into the store."""
 
+    def __init__(self, store, factory):
+        self.store, self.factory = store, factory
 
-class _Signer:
-    def __init__(self, kid: str):
-        self.kid = kid
-        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
-        self.jwk.update(kid=kid, use="sig", alg="RS256")
+    def partner(self, slug, scaikey_partner_id=None):
+        return self.factory.partner(slug, scaikey_partner_id=scaikey_partner_id).id
 
-    def token(self, **claims) -> str:
-        now = int(time.time())
-        body = {"sub": "usr_admin", "iat": now, "exp": now + 600, "role": "super_admin"}
-        body.update(claims)
-        body = {k: v for k, v in body.items() if v is not None}
-        return jwt.encode(body, self.private, algorithm="RS256", headers={"kid": self.kid})
+    def tenant(self, slug, *, partner=None, status="active", scaikey=None, **extra):
+        return self.factory.tenant(
+            slug, partner=partner, status=status, scaikey_tenant_id=scaikey or f"tnt_{slug}",
+            features={}, ai_defaults={}, **extra,
+        ).id  # fmt: skip
 
-
-@pytest.fixture(scope="session")
-def _scaikey_signer():
-    return _Signer("admin-tests-1")
-
-
-class ScaiKeyStandIn:
-    def __init__(self, signer, httpx_mock):
-        self.signer = signer
-        httpx_mock.add_response(
-            url=SCAIKEY_JWKS, json={"keys": [signer.jwk]}, is_reusable=True, is_optional=True
-        )
-
-    def token(self, role: str = "super_admin", **claims) -> str:
-        return self.signer.token(role=role, **claims)
-
-    def env(self, role: str = "super_admin", **claims) -> dict:
-        """``SCAIWAVE_ADMIN_TOKEN`` (+ where to verify it) for a token with these claims;
-        ``exp`` in the past makes an expired token."""
-        return {
-            "SCAIWAVE_ADMIN_TOKEN": self.token(role, **claims),
-            "SCAIKEY_BASE_URL": SCAIKEY_BASE,
-        }
+    def usage(self, slug, *, members=0, inactive=0, rooms=0, media=(), ai=()):
+        """``media``: (sha, size) pairs; ``ai``: (day, model, tokens)."""
+        tid = f"tnt-{slug}"
+        with self.store.transaction() as s:
+            ws = api.store.models.Workspace(
+                id=f"ws-{slug}", tenant_id=tid, slug="general", name="General"
+            )
+            s.add(ws)
+            for i in range(members + inactive):
+                s.add(
+                    api.store.models.Participant(
+                        id=f"prt-{slug}-{i}", tenant_id=tid, display_name=f"p{i}",
+                        active=i < members,
+                    )
+                )  # fmt: skip
+            s.flush()
+            for i in range(rooms):
+                s.add(
+                    api.store.models.Room(id=f"room-{slug}-{i}", tenant_id=tid, workspace_id=ws.id)
+                )
+            for i, (sha, size) in enumerate(media):
+                s.add(
+                    api.store.models.Media(
+                        id=f"med-{slug}-{i}", tenant_id=tid, sha256=sha, name=f"f{i}", size=size,
+                        storage_key=f"{tid}/{sha}",
+                    )
+                )  # fmt: skip
+            for day, model, tokens in ai:
+                s.add(
+                    api.store.models.AiTokenUsage(
+                        tenant_id=tid, day=day, model=model, tokens=tokens
+                    )
+                )
 
 
 @pytest.fixture
-def scaikey(_scaikey_signer, httpx_mock):
-    return ScaiKeyStandIn(_scaikey_signer, httpx_mock)
+def seed(store, factory):
+    return Seed(store, factory)
 
 
 # -- private key material must never be printed -------------------------------------------------

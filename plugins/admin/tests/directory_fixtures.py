@@ -5,10 +5,11 @@
   ``db_url``): tenant ``acme`` (partner ``north``) and tenant ``globex``, participants of every
   kind, a personal and two shared workspaces, rooms, a custom role. ``directory.run(...)`` invokes
   the CLI; ``directory.json(...)`` parses ``--output json``.
-- ``admin_tokens``: admin tokens signed by an in-process EC key, the JWKS served by pytest-httpx at
-  ``https://scaikey.test`` (nothing leaves the process). ``admin_tokens.env(role=…, tenant_id=…)``
-  gives the environment for ``cli.invoke``.
-- ``broken_db_url(db_url)``: a URL of the same engine that cannot be used (exit 2).
+- ``statements``: ``with statements() as seen:`` collects the SQL sent meanwhile.
+
+Admin tokens come from the core's ``admin_token`` fixture, unusable database URLs from its
+``unusable_db_url`` (``scaiwave_cli.testing``). The seed keeps its own rows rather than the core's
+``factory``: the tests assert on these exact ids, e-mails, FQIDs and sync fields.
 """
 
 from __future__ import annotations
@@ -16,15 +17,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import time
-from pathlib import Path
 
 import pytest
 
 from scaiwave_cli import api
 
-SCAIKEY = "https://scaikey.test"
-JWKS = SCAIKEY + "/api/v1/platform/.well-known/jwks.json"
 SYNCED = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
@@ -305,48 +302,6 @@ def directory(cli, store) -> Directory:
     return Directory(cli, store).seed()
 
 
-# -- admin tokens -----------------------------------------------------------------------------
-
-
-class ScaiKey:
-    """An in-process ScaiKey stand-in: an ES256 key and its JWKS, served through pytest-httpx."""
-
-    def __init__(self, httpx_mock):
-        import jwt
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        self.httpx_mock = httpx_mock
-        self.private = ec.generate_private_key(ec.SECP256R1())
-        self.jwk = jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
-        self.jwk.update(kid="dir-1", use="sig", alg="ES256")
-        self.served = False
-
-    def serve(self) -> None:
-        if not self.served:
-            self.httpx_mock.add_response(
-                url=JWKS, json={"keys": [self.jwk]}, is_reusable=True, is_optional=True
-            )
-            self.served = True
-
-    def token(self, **claims) -> str:
-        import jwt
-
-        now = int(time.time())
-        body = {"sub": "usr_admin", "iat": now, "exp": now + 600}
-        body.update(claims)
-        return jwt.encode(body, self.private, algorithm="ES256", headers={"kid": "dir-1"})
-
-    def env(self, **claims) -> dict:
-        """Environment for ``cli.invoke``: a verified admin token with these claims."""
-        self.serve()
-        return {"SCAIWAVE_ADMIN_TOKEN": self.token(**claims), "SCAIKEY_BASE_URL": SCAIKEY}
-
-
-@pytest.fixture
-def admin_tokens(httpx_mock) -> ScaiKey:
-    return ScaiKey(httpx_mock)
-
-
 @pytest.fixture
 def statements():
     """``with statements() as seen:`` collects the SQL every engine sends meanwhile."""
@@ -367,11 +322,3 @@ def statements():
             event.remove(Engine, "before_cursor_execute", listener)
 
     return counting
-
-
-def broken_db_url(db_url: str, tmp_path: Path) -> tuple[str, str]:
-    """A URL of the same engine that the CLI cannot use, and the SW_* code it must give:
-    SQLite: an empty file (no schema); MariaDB: a database that does not exist."""
-    if db_url.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / 'empty.db'}", "SW_DB_SCHEMA_BEHIND"
-    return db_url.rsplit("/", 1)[0] + "/scaiwave_missing_db", "SW_DB_NOT_FOUND"

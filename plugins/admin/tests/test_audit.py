@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 
 import pytest
 from sqlalchemy import func, select
@@ -136,11 +135,11 @@ def test_audit_streams_many_rows(cli, store):
     assert [json.loads(lines[i])["details"]["i"] for i in (0, 1, 4999)] == [0, 1, 4999]
 
 
-def test_audit_scope_of_partner_and_tenant_admins(cli, history, scaikey):
-    partner = scaikey.env("partner_admin", partner_id="prt_north")
+def test_audit_scope_of_partner_and_tenant_admins(cli, history, admin_token):
+    partner = admin_token.env("partner_admin", partner_id="prt_north")
     rows = cli.json("admin", "audit", env=partner)
     assert {r["tenant"] for r in rows} == {"acme", "bolt"}  # no partner/key rows, no zeta
-    tenant = scaikey.env("tenant_admin", tenant_id="tnt_bolt")
+    tenant = admin_token.env("tenant_admin", tenant_id="tnt_bolt")
     assert [r["target"] for r in cli.json("admin", "audit", env=tenant)] == ["tenant:bolt"]
     assert [r["tenant"] for r in cli.json("admin", "audit", "--tenant", "bolt", env=tenant)] == [
         "bolt"
@@ -149,24 +148,16 @@ def test_audit_scope_of_partner_and_tenant_admins(cli, history, scaikey):
         result = cli.invoke("--output", "json", "admin", "audit", "--tenant", other, env=env)
         assert result.exit_code == 3
         assert json.loads(result.stderr)["error"]["code"] == "SW_AUTH_INSUFFICIENT_PERMISSION"
-    assert len(cli.json("admin", "audit", env=scaikey.env("super_admin"))) == 7
+    assert len(cli.json("admin", "audit", env=admin_token.env("super_admin"))) == 7
 
 
-def test_audit_expired_token_exits_3(cli, db_url, scaikey):
-    result = cli.invoke("admin", "audit", env=scaikey.env(exp=1_000_000))
+def test_audit_expired_token_exits_3(cli, db_url, admin_token):
+    result = cli.invoke("admin", "audit", env=admin_token.env(exp=1_000_000))
     assert result.exit_code == 3 and "SW_AUTH_EXPIRED_TOKEN" in result.stderr
 
 
-def test_audit_unusable_database_exits_2(cli, db_url, tmp_path):
-    if db_url.startswith("sqlite"):
-        empty = tmp_path / "empty.db"
-        empty.write_bytes(b"")
-        url, code = f"sqlite:///{empty}", "SW_DB_SCHEMA_BEHIND"
-    else:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        url, code = f"mysql+pymysql://u:pw-x@127.0.0.1:{port}/db", "SW_DB_UNREACHABLE"
+def test_audit_unusable_database_exits_2(cli, unusable_db_url):
+    url, code = unusable_db_url()
     result = cli.invoke("admin", "audit", env={"SCAIWAVE_DB_URL": url})
     assert result.exit_code == 2 and code in result.stderr, result.output
 

@@ -377,10 +377,10 @@ def _ids(args):
 
 
 @pytest.mark.parametrize("args", COMMANDS[:5], ids=_ids)
-def test_keys_are_platform_only(cli, store, scaikey, args):
+def test_keys_are_platform_only(cli, store, admin_token, args):
     cli.json(*KEY, "generate")
-    for env in (scaikey.env("partner_admin", partner_id="prt_x"),
-                scaikey.env("tenant_admin", tenant_id="tnt_x")):  # fmt: skip
+    for env in (admin_token.env("partner_admin", partner_id="prt_x"),
+                admin_token.env("tenant_admin", tenant_id="tnt_x")):  # fmt: skip
         result = cli.invoke("--output", "json", "admin", *args, env=env)
         assert result.exit_code == 3, result.output
         assert _error(result)["code"] == "SW_AUTH_INSUFFICIENT_PERMISSION"
@@ -388,37 +388,27 @@ def test_keys_are_platform_only(cli, store, scaikey, args):
     assert cli.invoke("admin", *args[:3], "--help").exit_code == 0
 
 
-def test_well_known_is_readable_by_any_admin(cli, store, scaikey):
+def test_well_known_is_readable_by_any_admin(cli, store, admin_token):
     cli.json(*KEY, "generate")
-    env = scaikey.env("tenant_admin", tenant_id="tnt_x")
+    env = admin_token.env("tenant_admin", tenant_id="tnt_x")
     assert cli.json("admin", "federation", "well-known", env=env)["public_key"].startswith(
         "ed25519:"
     )
-    actor = cli.json(*KEY, "list", env=scaikey.env("super_admin"))
+    actor = cli.json(*KEY, "list", env=admin_token.env("super_admin"))
     assert len(actor) == 1
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=_ids)
-def test_expired_token_exits_3(cli, store, scaikey, args):
-    result = cli.invoke("--output", "json", "admin", *args, env=scaikey.env(exp=1_000_000))
+def test_expired_token_exits_3(cli, store, admin_token, args):
+    result = cli.invoke("--output", "json", "admin", *args, env=admin_token.env(exp=1_000_000))
     assert result.exit_code == 3
     assert _error(result)["code"] == "SW_AUTH_EXPIRED_TOKEN"
     assert _keys(store) == []
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=_ids)
-def test_unusable_database_exits_2(cli, db_url, tmp_path, args):
-    import socket
-
-    if db_url.startswith("sqlite"):
-        empty = tmp_path / "empty.db"
-        empty.write_bytes(b"")
-        url, code = f"sqlite:///{empty}", "SW_DB_SCHEMA_BEHIND"
-    else:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        url, code = f"mysql+pymysql://u:pw-x@127.0.0.1:{port}/db", "SW_DB_UNREACHABLE"
+def test_unusable_database_exits_2(cli, unusable_db_url, args):
+    url, code = unusable_db_url()
     result = cli.invoke("admin", *args, env={"SCAIWAVE_DB_URL": url})
     assert result.exit_code == 2 and code in result.stderr, result.output
 

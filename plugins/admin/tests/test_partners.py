@@ -4,7 +4,6 @@ conflicts, audit rows, platform-only scope, exit codes."""
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 from sqlalchemy import select
@@ -83,12 +82,12 @@ def test_list_partners_with_tenant_counts(cli, store):
     assert csv.stdout.splitlines()[1].startswith("north,North,,2,ptn-")
 
 
-def test_partners_are_platform_only(cli, store, scaikey):
+def test_partners_are_platform_only(cli, store, admin_token):
     cli.json("admin", "create-partner", "--slug", "north", "--name", "North",
              "--scaikey-partner-id", "prt_north")  # fmt: skip
     for env in (
-        scaikey.env("partner_admin", partner_id="prt_north"),
-        scaikey.env("tenant_admin", tenant_id="tnt_acme"),
+        admin_token.env("partner_admin", partner_id="prt_north"),
+        admin_token.env("tenant_admin", tenant_id="tnt_acme"),
     ):
         for args in (["list-partners"], ["create-partner", "--slug", "x-y", "--name", "X"]):
             result = cli.invoke("--output", "json", "admin", *args, env=env)
@@ -96,7 +95,7 @@ def test_partners_are_platform_only(cli, store, scaikey):
             error = json.loads(result.stderr)["error"]
             assert error["code"] == "SW_AUTH_INSUFFICIENT_PERMISSION"
             assert "platform admins only" in error["message"]
-    platform = scaikey.env("super_admin")
+    platform = admin_token.env("super_admin")
     assert [r["slug"] for r in cli.json("admin", "list-partners", env=platform)] == ["north"]
     assert len(_partners(store)) == 1
 
@@ -105,23 +104,15 @@ COMMANDS = [["list-partners"], ["create-partner", "--slug", "north", "--name", "
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: a[0])
-def test_expired_token_exits_3(cli, store, scaikey, args):
-    result = cli.invoke("admin", *args, env=scaikey.env(exp=1_000_000))
+def test_expired_token_exits_3(cli, store, admin_token, args):
+    result = cli.invoke("admin", *args, env=admin_token.env(exp=1_000_000))
     assert result.exit_code == 3 and "SW_AUTH_EXPIRED_TOKEN" in result.stderr
     assert _partners(store) == []
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: a[0])
-def test_unusable_database_exits_2(cli, db_url, tmp_path, args):
-    if db_url.startswith("sqlite"):
-        empty = tmp_path / "empty.db"
-        empty.write_bytes(b"")
-        url, code = f"sqlite:///{empty}", "SW_DB_SCHEMA_BEHIND"
-    else:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        url, code = f"mysql+pymysql://u:pw-x@127.0.0.1:{port}/db", "SW_DB_UNREACHABLE"
+def test_unusable_database_exits_2(cli, unusable_db_url, args):
+    url, code = unusable_db_url()
     result = cli.invoke("admin", *args, env={"SCAIWAVE_DB_URL": url})
     assert result.exit_code == 2 and code in result.stderr, result.output
 

@@ -5,81 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from scaiwave_cli import api
+from scaiwave_cli.testing import assert_help_is_light
 
 m = api.store.models
 
 
 def _today():
     return dt.datetime.now(dt.UTC).date()
-
-
-class Seed:
-    """Writes partners, tenants and their usage straight into the store."""
-
-    def __init__(self, store):
-        self.store = store
-
-    def partner(self, slug, scaikey_partner_id=None):
-        with self.store.transaction() as s:
-            s.add(
-                m.Partner(
-                    id=f"ptn-{slug}", slug=slug, name=slug.title(),
-                    scaikey_partner_id=scaikey_partner_id,
-                )
-            )  # fmt: skip
-        return f"ptn-{slug}"
-
-    def tenant(self, slug, *, partner=None, status="active", scaikey=None, **extra):
-        with self.store.transaction() as s:
-            s.add(
-                m.Tenant(
-                    id=f"tnt-{slug}", slug=slug, name=slug.title(),
-                    scaikey_tenant_id=scaikey or f"tnt_{slug}",
-                    partner_id=f"ptn-{partner}" if partner else None,
-                    status=status, features={}, ai_defaults={}, **extra,
-                )
-            )  # fmt: skip
-        return f"tnt-{slug}"
-
-    def usage(self, slug, *, members=0, inactive=0, rooms=0, media=(), ai=()):
-        """``media``: (sha, size) pairs; ``ai``: (day, model, tokens)."""
-        tid = f"tnt-{slug}"
-        with self.store.transaction() as s:
-            ws = m.Workspace(id=f"ws-{slug}", tenant_id=tid, slug="general", name="General")
-            s.add(ws)
-            for i in range(members + inactive):
-                s.add(
-                    m.Participant(
-                        id=f"prt-{slug}-{i}", tenant_id=tid, display_name=f"p{i}",
-                        active=i < members,
-                    )
-                )  # fmt: skip
-            s.flush()
-            for i in range(rooms):
-                s.add(m.Room(id=f"room-{slug}-{i}", tenant_id=tid, workspace_id=ws.id))
-            for i, (sha, size) in enumerate(media):
-                s.add(
-                    m.Media(
-                        id=f"med-{slug}-{i}", tenant_id=tid, sha256=sha, name=f"f{i}", size=size,
-                        storage_key=f"{tid}/{sha}",
-                    )
-                )  # fmt: skip
-            for day, model, tokens in ai:
-                s.add(m.AiTokenUsage(tenant_id=tid, day=day, model=model, tokens=tokens))
-
-
-@pytest.fixture
-def seed(store):
-    return Seed(store)
 
 
 def _rows(store, model, **where):
@@ -428,11 +366,11 @@ def two_partners(seed):
     return seed
 
 
-def test_partner_admin_sees_and_changes_only_its_tenants(cli, two_partners, store, scaikey):
-    env = scaikey.env("partner_admin", partner_id="prt_north")
+def test_partner_admin_sees_and_changes_only_its_tenants(cli, two_partners, store, admin_token):
+    env = admin_token.env("partner_admin", partner_id="prt_north")
     rows = cli.json("admin", "list-tenants", env=env)
     assert [r["slug"] for r in rows] == ["acme", "bolt"]
-    south = scaikey.env("partner_admin", partner_id="south")
+    south = admin_token.env("partner_admin", partner_id="south")
     assert [r["slug"] for r in cli.json("admin", "list-tenants", env=south)] == ["zeta"]
 
     assert cli.json("admin", "show-tenant", "acme", env=env)["slug"] == "acme"
@@ -461,8 +399,8 @@ def test_partner_admin_sees_and_changes_only_its_tenants(cli, two_partners, stor
     assert json.loads(taken.stderr)["error"]["details"] == {"conflicts": ["slug"]}
 
 
-def test_tenant_admin_sees_only_its_tenant(cli, two_partners, store, scaikey):
-    env = scaikey.env("tenant_admin", tenant_id="tnt_bolt")
+def test_tenant_admin_sees_only_its_tenant(cli, two_partners, store, admin_token):
+    env = admin_token.env("tenant_admin", tenant_id="tnt_bolt")
     assert [r["slug"] for r in cli.json("admin", "list-tenants", env=env)] == ["bolt"]
     assert cli.json("admin", "list-tenants", "--partner", "south", env=env) == []
     shown = cli.json("admin", "update-tenant", "bolt", "--feature", "x.y=1", "--name", "B",
@@ -488,9 +426,9 @@ COMMANDS = [
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: a[0])
-def test_expired_or_forged_token_exits_3(cli, seed, scaikey, args):
+def test_expired_or_forged_token_exits_3(cli, seed, admin_token, args):
     seed.tenant("acme")
-    expired = scaikey.env(exp=1_000_000)
+    expired = admin_token.env(exp=1_000_000)
     result = cli.invoke("--output", "json", "admin", *args, env=expired)
     assert result.exit_code == 3
     assert json.loads(result.stderr)["error"]["code"] == "SW_AUTH_EXPIRED_TOKEN"
@@ -500,23 +438,9 @@ def test_expired_or_forged_token_exits_3(cli, seed, scaikey, args):
     assert _rows(seed.store, m.Tenant, slug="acme")[0].name == "Acme"
 
 
-def broken_url(db_url: str, tmp_path) -> tuple[str, str]:
-    """A database URL of the same engine that cannot be used, and the expected code."""
-    if db_url.startswith("sqlite"):
-        empty = tmp_path / "not-migrated.db"
-        empty.write_bytes(b"")
-        return f"sqlite:///{empty}", "SW_DB_SCHEMA_BEHIND"
-    import socket
-
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"mysql+pymysql://scaiwave:secret-pw@127.0.0.1:{port}/scaiwave", "SW_DB_UNREACHABLE"
-
-
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: a[0])
-def test_unusable_database_exits_2(cli, db_url, tmp_path, args):
-    url, code = broken_url(db_url, tmp_path)
+def test_unusable_database_exits_2(cli, unusable_db_url, args):
+    url, code = unusable_db_url()
     result = cli.invoke("--output", "json", "admin", *args, env={"SCAIWAVE_DB_URL": url})
     assert result.exit_code == 2, result.output
     error = json.loads(result.stderr)["error"]
@@ -533,14 +457,7 @@ def test_help_has_summary_and_example(cli, name):
 
 
 def test_admin_help_imports_nothing_heavy():
-    code = (
-        "import sys\n"
-        "from scaiwave_cli.app import main\n"
-        "try:\n    main(['admin', '--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('sqlalchemy', 'httpx', 'cryptography', 'rich', 'jwt',"
-        " 'scaiwave_admin.adapters.db') if m in sys.modules]\n"
-        "print('HEAVY', heavy)\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCAIWAVE_")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+    # sqlalchemy, httpx, cryptography, rich, jwt (and attrs, …): assert_help_is_light's default
+    modules = assert_help_is_light("admin")
+    heavy = [m for m in ("scaiwave_admin.adapters.db", "scaiwave_admin.usecases") if m in modules]
+    assert heavy == [], heavy

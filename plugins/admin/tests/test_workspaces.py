@@ -15,8 +15,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from directory_fixtures import (  # noqa: E402, F401  (fixtures)
-    admin_tokens,
-    broken_db_url,
     directory,
     statements,
 )
@@ -274,15 +272,16 @@ def test_usage_errors_are_exit_2(directory):
         ("create-workspace", "--tenant", "acme", "--slug", "new-ws", "--name", "X", "--owner", "p"),
     ],
 )
-def test_unusable_database_is_exit_2(directory, db_url, tmp_path, args):
-    url, code = broken_db_url(db_url, tmp_path)
+def test_unusable_database_is_exit_2(directory, unusable_db_url, args):
+    url, code = unusable_db_url()
     result = directory.run("admin", *args, env={"SCAIWAVE_DB_URL": url})
     assert result.exit_code == 2, result.output
-    assert code in result.stderr and "pw-" not in result.stderr
+    assert code in result.stderr and "pw-" not in result.stderr and "secret-pw" not in result.stderr
 
 
-def test_token_without_a_scaikey_to_check_it_is_exit_2(directory, admin_tokens):
-    env = {"SCAIWAVE_ADMIN_TOKEN": admin_tokens.token(role="super_admin")}
+def test_token_without_a_scaikey_to_check_it_is_exit_2(directory, admin_token):
+    # no ScaiKey configured at all (the fixture's SCAIKEY_JWKS_URL removed)
+    env = {"SCAIWAVE_ADMIN_TOKEN": admin_token(role="super_admin"), "SCAIKEY_JWKS_URL": None}
     result = directory.run(
         *CREATE, "--slug", "new-ws", "--name", "X", "--owner", "ptn-ada", env=env
     )
@@ -310,10 +309,8 @@ def test_token_without_a_scaikey_to_check_it_is_exit_2(directory, admin_tokens):
         ),
     ],
 )
-def test_tenant_admin_of_another_tenant_is_exit_3_and_changes_nothing(
-    directory, admin_tokens, args
-):
-    env = admin_tokens.env(role="tenant_admin", tenant_id="tnt_globex")
+def test_tenant_admin_of_another_tenant_is_exit_3_and_changes_nothing(directory, admin_token, args):
+    env = admin_token.env(role="tenant_admin", tenant_id="tnt_globex")
     result = directory.run("admin", *args, env=env)
     assert result.exit_code == 3, result.output
     assert "SW_AUTH_INSUFFICIENT_PERMISSION" in result.stderr and result.stdout == ""
@@ -321,16 +318,16 @@ def test_tenant_admin_of_another_tenant_is_exit_3_and_changes_nothing(
     assert directory.audit_rows("workspace.create") == []
 
 
-def test_tenant_admin_creates_in_its_tenant_and_is_the_audited_actor(directory, admin_tokens):
-    env = admin_tokens.env(role="tenant_admin", tenant_id="tnt_acme", sub="usr_it")
+def test_tenant_admin_creates_in_its_tenant_and_is_the_audited_actor(directory, admin_token):
+    env = admin_token.env(role="tenant_admin", tenant_id="tnt_acme", sub="usr_it")
     args = (*CREATE, "--slug", "new-ws", "--name", "X", "--owner", "ptn-ada")
     result = directory.run(*args, env=env)
     assert result.exit_code == 0, result.output
     [entry] = directory.audit_rows("workspace.create")
     assert (entry.actor, entry.actor_kind) == ("scaikey:usr_it", "token")
-    expired = admin_tokens.env(role="tenant_admin", tenant_id="tnt_acme", exp=1)
+    expired = admin_token.env(role="tenant_admin", tenant_id="tnt_acme", exp=1)
     result = directory.run(*args, env=expired)
     assert result.exit_code == 3 and "SW_AUTH_EXPIRED_TOKEN" in result.stderr
-    partner = admin_tokens.env(role="partner_admin", partner_id="prt_south")
+    partner = admin_token.env(role="partner_admin", partner_id="prt_south")
     result = directory.run("admin", "list-workspaces", "--tenant", "acme", env=partner)
     assert result.exit_code == 3

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import and_, delete, func, or_, select, update
 
+from scaiwave_admin import errors
 from scaiwave_cli import api
 
 m = api.store.models
@@ -39,7 +40,7 @@ def find_partner(session, ref: str, *, required: bool = True):
     if partner is None and required:
         raise api.NotFoundError(
             f"partner {ref!r} not found",
-            code="SW_PARTNER_NOT_FOUND",
+            code=errors.SW_PARTNER_NOT_FOUND,
             hint="list partners with: scaiwave admin list-partners "
             "(or create it: scaiwave admin create-partner)",
         )
@@ -85,6 +86,29 @@ def partner_overview(session):
         }
 
 
+def partner_by_slug(session, slug: str):
+    return session.scalar(select(m.Partner).where(m.Partner.slug == slug))
+
+
+def partner_by_scaikey_id(session, scaikey_partner_id: str):
+    P = m.Partner
+    return session.scalar(select(P).where(P.scaikey_partner_id == scaikey_partner_id))
+
+
+def add_partner(session, slug: str, name: str, scaikey_partner_id: str | None):
+    """Insert a partner and flush (a slug taken meanwhile raises ``IntegrityError`` here)."""
+    partner = m.Partner(
+        id=api.store.new_id("ptn"),
+        slug=slug,
+        name=name,
+        scaikey_partner_id=scaikey_partner_id,
+        created_at=api.store.utcnow(),
+    )
+    session.add(partner)
+    session.flush()
+    return partner
+
+
 def partner_record(partner, *, tenants: int | None = None) -> dict:
     out = {
         "id": partner.id,
@@ -101,24 +125,6 @@ def partner_record(partner, *, tenants: int | None = None) -> dict:
 # -- tenants ----------------------------------------------------------------------------------
 
 
-def find_tenant(session, ref: str):
-    """``(tenant, partner)`` by slug or id; ``SW_TENANT_NOT_FOUND`` (exit 1) otherwise."""
-    T, P = m.Tenant, m.Partner
-    row = session.execute(
-        select(T, P)
-        .outerjoin(P, P.id == T.partner_id)
-        .where(or_(T.slug == ref, T.id == ref))
-        .limit(1)
-    ).first()
-    if row is None:
-        raise api.NotFoundError(
-            f"tenant {ref!r} not found",
-            code="SW_TENANT_NOT_FOUND",
-            hint="list tenants with: scaiwave admin list-tenants",
-        )
-    return row[0], row[1]
-
-
 def tenant_by_slug(session, slug: str):
     return session.scalar(select(m.Tenant).where(m.Tenant.slug == slug))
 
@@ -127,15 +133,32 @@ def tenant_by_scaikey_id(session, scaikey_tenant_id: str):
     return session.scalar(select(m.Tenant).where(m.Tenant.scaikey_tenant_id == scaikey_tenant_id))
 
 
+def add_tenant(session, slug: str, name: str, scaikey_tenant_id: str, partner):
+    """Insert an active tenant (no limits, empty features) and flush: a slug or ScaiKey id
+    taken meanwhile raises ``IntegrityError`` here."""
+    tenant = m.Tenant(
+        id=api.store.new_id("tnt"),
+        slug=slug,
+        name=name,
+        scaikey_tenant_id=scaikey_tenant_id,
+        partner_id=partner.id if partner is not None else None,
+        features={},
+        ai_defaults={},
+        status="active",
+        created_at=api.store.utcnow(),
+    )
+    session.add(tenant)
+    session.flush()
+    return tenant
+
+
 def scope_filter(actor):
     """A WHERE clause limiting ``tenants`` (joined with ``partners``) to what ``actor`` sees,
     or None for a platform admin. Mirrors ``Actor.can_see_tenant``."""
-    from scaiwave_cli.access import PARTNER, TENANT
-
     T, P = m.Tenant, m.Partner
-    if actor.scope == TENANT:
+    if actor.scope == api.access.TENANT:
         return T.scaikey_tenant_id == actor.tenant_id
-    if actor.scope == PARTNER:
+    if actor.scope == api.access.PARTNER:
         return or_(
             P.scaikey_partner_id == actor.partner_id,
             and_(

@@ -4,8 +4,6 @@
 Every function takes an open SQLAlchemy ``Session``; none runs more statements as the tenant
 grows (more participants, workspaces, rooms):
 
-- ``tenant``: one statement (the tenant joined to its partner, which partner-scoped admin tokens
-  need for ``actor.require_tenant``).
 - ``stream_participants`` / ``stream_workspaces``: one streamed statement (a server-side cursor
   on MariaDB through ``api.store.stream``), rows turned into dicts one at a time, so a 100k-row
   list stays flat in memory. Member count, room count and owners of each workspace are
@@ -13,18 +11,17 @@ grows (more participants, workspaces, rooms):
   nothing else (MariaDB's unbuffered cursor).
 - ``participant_details``: four statements for one participant, plus two (the core's permission
   check) at tenant scope and per workspace that participant belongs to.
-- ``find_participants``: one or two (id, then e-mail or FQID).
 
-Case-insensitive matching: MariaDB's ``LOWER`` folds Unicode (the binary collation keeps ``=``
-and ``LIKE`` exact, so both sides are lowered explicitly); SQLite's ``lower()`` folds ASCII
-only, so on SQLite a Python ``str.lower`` is registered on the connection as ``sw_lower``.
+Tenants and participants named on the command line are found by the core (``api.find_tenant``,
+``api.find_participant``: id, e-mail or FQID). Case-insensitive ``--search``: MariaDB's
+``LOWER`` folds Unicode (the binary collation keeps ``=`` and ``LIKE`` exact, so both sides are
+lowered explicitly); SQLite's ``lower()`` folds ASCII only, so on SQLite a Python ``str.lower``
+is registered on the connection as ``sw_lower``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
@@ -33,16 +30,6 @@ from scaiwave_cli import api
 
 m = api.store.models
 
-PARTICIPANT_COLUMNS = [
-    "id",
-    "display_name",
-    "email",
-    "kind",
-    "scaikey_user_id",
-    "active",
-    "last_synced_at",
-]
-
 # Separators of the owners aggregated into one column (ASCII unit/record separators; the display
 # name goes last and has any record separator replaced, so a stray control character in a name
 # synced from ScaiKey cannot break the parsing).
@@ -50,55 +37,7 @@ _FIELD = "\x1f"
 _RECORD = "\x1e"
 
 
-# -- tenants ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TenantRef:
-    """What the commands need of a tenant; ``partner`` is what ``Actor.can_see_tenant`` reads
-    for partner-scoped tokens (the ``Tenant`` model has no relationship to it)."""
-
-    id: str
-    slug: str
-    name: str
-    status: str
-    scaikey_tenant_id: str | None
-    partner: Any = None
-
-
-def tenant(session: Session, slug: str) -> TenantRef:
-    """The tenant ``slug`` (``SW_TENANT_NOT_FOUND``, exit 1, when there is none)."""
-    row = session.execute(
-        select(m.Tenant, m.Partner)
-        .outerjoin(m.Partner, m.Partner.id == m.Tenant.partner_id)
-        .where(m.Tenant.slug == slug)
-    ).first()
-    if row is None:
-        raise api.NotFoundError(
-            f"tenant {slug!r} not found",
-            code="SW_TENANT_NOT_FOUND",
-            hint="`scaiwave admin list-tenants` shows the tenants; `scaiwave sync` brings "
-            "new ones from ScaiKey",
-        )
-    t, partner = row
-    return TenantRef(t.id, t.slug, t.name, t.status, t.scaikey_tenant_id, partner)
-
-
 # -- case-insensitive matching ---------------------------------------------------------------
-
-
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
-
-
-def folded(session: Session, column):
-    """``column`` lowered with full Unicode folding on both engines (see the module doc)."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        return func.lower(column)
-    raw = conn.connection.dbapi_connection
-    raw.create_function("sw_lower", 1, _lower, deterministic=True)
-    return func.sw_lower(column)
 
 
 # -- participants ----------------------------------------------------------------------------
@@ -130,8 +69,8 @@ def participants_statement(
     if search:
         needle = search.lower()
         stmt = stmt.where(
-            folded(session, p.display_name).contains(needle, autoescape=True)
-            | folded(session, func.coalesce(p.email, "")).contains(needle, autoescape=True)
+            api.folded(session, p.display_name).contains(needle, autoescape=True)
+            | api.folded(session, func.coalesce(p.email, "")).contains(needle, autoescape=True)
         )
     return stmt.order_by(p.display_name, p.id)
 
@@ -139,8 +78,8 @@ def participants_statement(
 def stream_participants(
     session: Session, tenant_id: str, *, batch_size: int = 2000, **filters
 ) -> Iterator[dict]:
-    """The tenant's participants as dicts (``PARTICIPANT_COLUMNS``), read ``batch_size`` rows
-    at a time. One statement."""
+    """The tenant's participants as dicts (id, display_name, email, kind, scaikey_user_id,
+    active, last_synced_at), read ``batch_size`` rows at a time. One statement."""
     stmt = participants_statement(session, tenant_id, **filters)
     # tuple unpacking: a third of the cost of named attribute access on 100k rows
     for pid, name, email, kind, scaikey_id, active, synced in api.store.stream(
@@ -155,49 +94,6 @@ def stream_participants(
             "active": bool(active),
             "last_synced_at": synced,
         }
-
-
-def find_participants(session: Session, tenant_id: str, ref: str) -> list:
-    """Participants of the tenant that ``ref`` names: its id, else its e-mail address
-    (case-insensitive), else its FQID (``@local:server``). Usually one; more than one only when
-    several participants share an e-mail address."""
-    p = m.Participant
-    by_id = session.scalars(select(p).where(p.tenant_id == tenant_id, p.id == ref)).all()
-    if by_id or "@" not in ref:
-        return list(by_id)
-    if ref.startswith("@"):
-        return list(
-            session.scalars(select(p).where(p.tenant_id == tenant_id, p.fqid == ref).order_by(p.id))
-        )
-    return list(
-        session.scalars(
-            select(p)
-            .where(p.tenant_id == tenant_id, folded(session, p.email) == ref.lower())
-            .order_by(p.id)
-        )
-    )
-
-
-def participant(session: Session, tenant: TenantRef, ref: str):
-    """Exactly one participant of ``tenant`` named by ``ref`` (id, e-mail or FQID), else
-    ``SW_PARTICIPANT_NOT_FOUND`` or ``SW_PARTICIPANT_AMBIGUOUS`` (both exit 1). A participant
-    of another tenant is reported like a missing one."""
-    found = find_participants(session, tenant.id, ref)
-    if not found:
-        raise api.NotFoundError(
-            f"participant {ref!r} not found in tenant {tenant.slug!r}",
-            code="SW_PARTICIPANT_NOT_FOUND",
-            hint=f"give an id or e-mail from `scaiwave admin list-participants --tenant "
-            f"{tenant.slug} --search …`",
-        )
-    if len(found) > 1:
-        raise api.DomainError(
-            f"{len(found)} participants of tenant {tenant.slug!r} have the e-mail {ref!r}",
-            code="SW_PARTICIPANT_AMBIGUOUS",
-            hint="give the participant's id instead: " + ", ".join(x.id for x in found),
-            details={"ids": [x.id for x in found]},
-        )
-    return found[0]
 
 
 def participant_record(p) -> dict:
@@ -215,7 +111,7 @@ def participant_record(p) -> dict:
     }
 
 
-def participant_details(session: Session, tenant: TenantRef, p) -> dict:
+def participant_details(session: Session, tenant, p) -> dict:
     """The participant, its workspace roles (memberships and role assignments), its rooms,
     and where it may create rooms (``create_note`` through the core's permission check)."""
     wm, ws, ra, r = m.WorkspaceMember, m.Workspace, m.RoleAssignment, m.Role
@@ -287,7 +183,7 @@ def participant_details(session: Session, tenant: TenantRef, p) -> dict:
     }
 
 
-def may_create_rooms(session: Session, tenant: TenantRef, p, workspaces, roles) -> dict:
+def may_create_rooms(session: Session, tenant, p, workspaces, roles) -> dict:
     """``create_note`` at tenant scope (then: in every workspace of the tenant) and in each
     workspace the participant belongs to or holds a workspace-scoped role in."""
     check = api.permissions.check
@@ -426,7 +322,7 @@ def owners_of(session: Session, workspace_id: str) -> list:
 
 def add_workspace(
     session: Session,
-    tenant: TenantRef,
+    tenant,
     *,
     slug: str,
     name: str,
