@@ -211,6 +211,30 @@ class World:
                 s.flush()
         return room_id
 
+    # -- the commands ---------------------------------------------------------------------------
+    def export(self, room_id, tenant, *extra, to=None):
+        """`scaiwave room export ROOM --tenant T [EXTRA…] [--to TO]`."""
+        args = ["room", "export", room_id, "--tenant", tenant, *extra]
+        if to is not None:
+            args += ["--to", str(to)]
+        return self.cli.invoke(*args)
+
+    def imp(self, bundle: bytes, *extra, workspace="general", tenant="globex", as_="prt-globex"):
+        """`scaiwave --output json room import WORKSPACE --tenant T --as P [EXTRA…] < bundle`."""
+        return self.cli.invoke(
+            "--output",
+            "json",
+            "room",
+            "import",
+            workspace,
+            "--tenant",
+            tenant,
+            "--as",
+            as_,
+            *extra,
+            input=bundle,
+        )
+
     # -- inspecting -----------------------------------------------------------------------------
     def count(self, model, **where) -> int:
         from sqlalchemy import func, select
@@ -243,3 +267,11 @@ class World:
 @pytest.fixture
 def world(cli, store, db_url):
     return World(cli, store, db_url)
+
+
+@pytest.fixture
+def two_tenants(world):
+    """``world`` with tenants acme and globex, each with workspace general and an editor."""
+    world.tenant("acme")
+    world.tenant("globex")
+    return world

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scaiwave_room import testing as bt
-from scaiwave_room.manifest import validate
-from scaiwave_room.reader import Limits, open_bundle
+from scaiwave_room.bundle.limits import Limits
+from scaiwave_room.bundle.reader import open_bundle
+from scaiwave_room.bundle.validate import validate
 
 from scaiwave_cli import api
 

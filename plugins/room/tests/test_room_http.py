@@ -31,7 +31,8 @@ def test_export_streams_the_body_into_the_file(env, httpx_mock, tmp_path):
         stream=IteratorStream(chunks),
         headers={"Content-Type": "application/zip"},
     )
-    target = tmp_path / "out.zip"
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "out.zip"
     result = env.invoke(
         "--output",
         "json",
@@ -78,7 +79,8 @@ def test_api_error_envelopes_map_to_exit_codes(env, httpx_mock, tmp_path, status
         status_code=status,
         json={"error": {"code": code, "message": "nope"}},
     )
-    target = tmp_path / "out.zip"
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "out.zip"
     result = env.invoke(
         "--output",
         "json",
@@ -97,7 +99,7 @@ def test_api_error_envelopes_map_to_exit_codes(env, httpx_mock, tmp_path, status
     assert error["code"] == code
     assert "tok-secret-123" not in result.output
     assert not target.exists()
-    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+    assert not list(target.parent.iterdir())  # no temporary file left either
 
 
 def test_error_without_envelope(env, httpx_mock, tmp_path):
@@ -250,10 +252,11 @@ def test_a_stream_cut_mid_way_leaves_no_file(env, httpx_mock, tmp_path):
         raise httpx.ReadError("connection reset")
 
     httpx_mock.add_response(url=f"{API}/v1/rooms/room-1/export", stream=IteratorStream(body()))
-    target = tmp_path / "out.zip"
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "out.zip"
     result = env.invoke(
         "room", "export", "room-1", "--tenant", "acme", "--via", "api", "--to", str(target)
     )
     assert result.exit_code == 2, result.output
     assert "cannot reach the ScaiWave API" in result.stderr
-    assert not target.exists() and not [p for p in tmp_path.iterdir() if "partial" in p.name]
+    assert not target.exists() and not list(target.parent.iterdir())  # nor a temporary file

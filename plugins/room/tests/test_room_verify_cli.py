@@ -8,8 +8,8 @@ import json
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from scaiwave_room import bundle as fmt
 from scaiwave_room import testing as bt
+from scaiwave_room.bundle.signing import Ed25519Signer
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def key():
     )
     public = private.public_key()
     return {
-        "signer": fmt.Ed25519Signer(raw, key_id="ed25519:abc123"),
+        "signer": Ed25519Signer(raw, key_id="ed25519:abc123"),
         "raw": public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw),
         "pem": public.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

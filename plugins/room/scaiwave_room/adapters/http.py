@@ -13,10 +13,12 @@ our typed errors: ``SW_AUTH_*``/401/403 exit 3, other 4xx exit 1, 5xx and networ
 from __future__ import annotations
 
 import json
+import os
 
 import httpx
 
 from scaiwave_cli import api
+from scaiwave_room import errors
 
 TENANT_HEADER = "X-ScaiWave-Tenant"
 USER_AGENT = "scaiwave-room/0.1"
@@ -32,33 +34,33 @@ def error_from_response(response: httpx.Response, what: str) -> api.ScaiwaveErro
             message = body["error"].get("message")
     except (ValueError, UnicodeDecodeError):
         pass
-    code = code if isinstance(code, str) and code.startswith("SW_") else None
+    code = code if isinstance(code, str) and code.startswith(errors.CODE_PREFIX) else None
     message = message if isinstance(message, str) and message else None
     status = response.status_code
     text = f"{what}: the API answered {status}" + (f": {message}" if message else "")
-    if status == 401 or ((code or "").startswith("SW_AUTH_") and status != 403):
+    if status == 401 or ((code or "").startswith(errors.AUTH_CODE_PREFIX) and status != 403):
         return api.AuthError(
             text,
-            code=code or "SW_AUTH_INVALID_TOKEN",
+            code=code or api.errors.SW_AUTH_INVALID_TOKEN,
             hint="check SCAIWAVE_ADMIN_TOKEN (expired or for another server?)",
         )
     if status == 403:
         return api.PermissionDenied(
             text,
-            code=code or "SW_AUTH_INSUFFICIENT_PERMISSION",
+            code=code or api.errors.SW_AUTH_INSUFFICIENT_PERMISSION,
             hint="use a token whose role covers this tenant and workspace",
         )
     if status == 404:
         return api.NotFoundError(
-            text, code=code or "SW_NOT_FOUND", hint="check the id and --tenant"
+            text, code=code or api.errors.SW_NOT_FOUND, hint="check the id and --tenant"
         )
     if 400 <= status < 500:
         return api.DomainError(
-            text, code=code or "SW_DOMAIN_ERROR", hint="the server refused the request"
+            text, code=code or api.errors.SW_DOMAIN_ERROR, hint="the server refused the request"
         )
     return api.BackendUnavailable(
         text,
-        code=code or "SW_BACKEND_UNREACHABLE",
+        code=code or api.errors.SW_BACKEND_UNREACHABLE,
         hint="the ScaiWave API failed; retry later or use the database adapter (--via db)",
     )
 
@@ -144,8 +146,6 @@ class RoomApi:
                     if not chunk:
                         return
                     yield chunk
-
-        import os
 
         try:
             response = self._client.post(

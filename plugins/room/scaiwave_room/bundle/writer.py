@@ -1,59 +1,38 @@
 """The room bundle on the way out: a deterministic ZIP written as a stream.
 
-Layout (format version 1), entries in this order::
-
-    manifest.json                  room metadata, senders, media list, then every event
-    media/<sha256>/<name>          one entry per attachment content, sorted by sha256
-    integrity.json                 size + sha256 of every entry above (optionally signed)
-
 Determinism: every entry has the same timestamp (``SOURCE_DATE_EPOCH`` if set, else
 1980-01-01 00:00:00), the same attributes (0644, Unix), a fixed compression (deflate level 6 for
 the JSON entries, stored for media) and a fixed order; every JSON object is written with sorted
 keys and no whitespace. ``zipfile`` writes to a non-seekable stream (a pipe) by putting a data
 descriptor after each entry, so nothing is ever held whole in memory.
 
-Only the standard library is imported here (``cryptography`` only when signing).
+``write_bundle`` is the storage-free half of an export: given a header, an iterator of manifest
+events and the media list, it writes manifest.json incrementally (64 KiB at a time into the
+deflate stream), then each media file, then integrity.json. Memory stays flat whatever the room
+size. Only the standard library (and the core's light ``api``) is imported here.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
-import os
 import time
 import zipfile
+from collections.abc import Callable, Iterable
 
-FORMAT = "scaiwave.room-bundle"
-FORMAT_VERSION = 1
-INTEGRITY_FORMAT = "scaiwave.room-bundle.integrity"
-MANIFEST = "manifest.json"
-INTEGRITY = "integrity.json"
-MEDIA_PREFIX = "media/"
-SIGNATURE_ALGORITHM = "ed25519"
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-DEFLATE_LEVEL = 6
-CHUNK = 1 << 16
+from scaiwave_cli import api
+from scaiwave_room.bundle.layout import (
+    DEFLATE_LEVEL,
+    INTEGRITY,
+    MANIFEST,
+    ZIP_EPOCH,
+    dumps,
+    integrity_body,
+    media_entry_name,
+    safe_media_name,
+    source_date_epoch,
+)
 
-
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def dumps(value) -> str:
-    """Canonical JSON: sorted keys, no whitespace, UTF-8 characters kept."""
-    return _CANONICAL.encode(value)
-
-
-def source_date_epoch() -> int | None:
-    """``SOURCE_DATE_EPOCH`` as an int, or None when unset or not a number."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        return None
-    return value if value >= 0 else None
+FLUSH_AT = 1 << 16
 
 
 def zip_date_time() -> tuple[int, int, int, int, int, int]:
@@ -67,27 +46,6 @@ def zip_date_time() -> tuple[int, int, int, int, int, int]:
     if parts[0] > 2107:
         return (2107, 12, 31, 23, 59, 58)
     return parts
-
-
-def media_entry_name(sha256: str, name: str) -> str:
-    return f"{MEDIA_PREFIX}{sha256}/{name}"
-
-
-def safe_media_name(name: str | None, sha256: str) -> str:
-    """A file name safe inside ``media/<sha256>/``: no separators, no dots-only, <= 128 chars."""
-    cleaned = "".join(
-        c if (c.isalnum() or c in "._-+ ()[]@,=") and c not in "/\\" else "_" for c in (name or "")
-    ).strip(" ")
-    cleaned = cleaned.lstrip(".")
-    if not cleaned:
-        cleaned = sha256[:16]
-    if len(cleaned.encode()) > 128:
-        stem, dot, ext = cleaned.rpartition(".")
-        ext = ext[:16] if dot else ""
-        cleaned = cleaned.encode()[: 120 - len(ext)].decode("utf-8", "ignore") + (
-            "." + ext if ext else ""
-        )
-    return cleaned
 
 
 class _HashingWriter:
@@ -248,74 +206,88 @@ class BundleWriter:
             pass
 
 
-def integrity_body(entries: list[dict]) -> dict:
+def write_bundle(
+    out,
+    *,
+    header: dict,
+    events: Iterable[dict],
+    media: list[dict],
+    read_media: Callable[[str], Iterable[bytes]],
+    signer=None,
+    progress=None,
+) -> dict:
+    """Write a whole bundle to ``out``. ``media``: dicts with sha256, name, size;
+    ``read_media(sha256)`` yields the bytes (verified by the caller's media store);
+    ``progress``: an ``api.progress`` bar, advanced by events written and bytes out.
+
+    Returns {"events", "media", "bytes", "signed", "integrity_sha256"}."""
+    writer = BundleWriter(out)
+    try:
+        return _write(writer, header, events, media, read_media, signer, progress)
+    except BaseException:
+        writer.abort()
+        raise
+
+
+class _Advance:
+    """Reports to a progress bar what was written since the last report."""
+
+    def __init__(self, bar, writer):
+        self.bar = bar
+        self.writer = writer
+        self.events = 0
+        self.bytes = 0
+
+    def __call__(self, events: int) -> None:
+        if self.bar is None:
+            return
+        written = self.writer.bytes_written
+        self.bar.advance(events - self.events, nbytes=written - self.bytes)
+        self.events, self.bytes = events, written
+
+
+def _write(writer, header, events, media, read_media, signer, bar) -> dict:
+    progress = _Advance(bar, writer)
+    count = 0
+    with writer.open_entry(MANIFEST) as manifest:
+        head = dumps(header)
+        parts = [head[:-1], ',"events":[']
+        size = sum(len(p) for p in parts)
+        for event in events:
+            text = dumps(event)
+            parts.append("," + text if count else text)
+            size += len(text) + 1
+            count += 1
+            if size >= FLUSH_AT:
+                manifest.write("".join(parts))
+                parts.clear()
+                size = 0
+                progress(count)
+        parts.append("]}")
+        manifest.write("".join(parts))
+    for item in sorted(media, key=lambda m: m["sha256"]):
+        sha = item["sha256"]
+        name = media_entry_name(sha, safe_media_name(item["name"], sha))
+        digest = hashlib.sha256()
+        with writer.open_entry(name, compress=False, size=item["size"]) as entry:
+            for chunk in read_media(sha):
+                digest.update(chunk)
+                entry.write(chunk)
+            written = entry.size
+        if digest.hexdigest() != sha or written != item["size"]:
+            raise api.DomainError(
+                f"media {sha} in the media store has {written} bytes hashing to "
+                f"{digest.hexdigest()}; its media row says {item['size']} bytes, {sha}",
+                code=api.errors.SW_MEDIA_CORRUPT,
+                hint="the media store file or its row was changed or damaged; restore it",
+            )
+        progress(count)
+    body = writer.finish(signer)
+    progress(count)
     return {
-        "format": INTEGRITY_FORMAT,
-        "version": FORMAT_VERSION,
-        "algorithm": "sha256",
-        "entries": [{"name": e["name"], "size": e["size"], "sha256": e["sha256"]} for e in entries],
+        "events": count,
+        "media": len(media),
+        "bytes": writer.bytes_written,
+        "signed": signer is not None,
+        "integrity_sha256": hashlib.sha256(dumps(body).encode()).hexdigest(),
     }
-
-
-def signed_bytes(body: dict) -> bytes:
-    """What a signature covers: the canonical JSON of the integrity body without ``signature``."""
-    unsigned = {k: v for k, v in body.items() if k != "signature"}
-    return dumps(unsigned).encode("utf-8")
-
-
-class Ed25519Signer:
-    """Signs the integrity body with a server's federation key: an ``Ed25519PrivateKey`` (what
-    ``api.fedkeys.private_key`` returns) or its raw 32-byte seed. Keys and signatures are
-    written in unpadded base64, as ``/.well-known/scaiwave/server`` publishes public keys."""
-
-    def __init__(self, private_key, *, key_id: str | None = None):
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        if isinstance(private_key, bytes | bytearray):
-            private_key = Ed25519PrivateKey.from_private_bytes(bytes(private_key))
-        self._key = private_key
-        self.key_id = key_id
-
-    @property
-    def public_key_raw(self) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
-        return self._key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-
-    @property
-    def public_key_b64(self) -> str:
-        return b64(self.public_key_raw)
-
-    def sign_body(self, body: dict) -> dict:
-        signature = self._key.sign(signed_bytes(body))
-        out = {
-            "algorithm": SIGNATURE_ALGORITHM,
-            "public_key": self.public_key_b64,
-            "value": b64(signature),
-        }
-        if self.key_id:
-            out["key_id"] = self.key_id
-        return out
-
-
-def b64(data: bytes) -> str:
-    """Unpadded standard base64 (the federation keys' text form)."""
-    return base64.b64encode(data).decode().rstrip("=")
-
-
-def unb64(text: str) -> bytes:
-    """Standard base64, padded or not; ``binascii.Error``/``ValueError`` when it is not."""
-    if not isinstance(text, str):
-        raise ValueError("not a string")
-    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-
-
-def iter_file(path, chunk: int = CHUNK):
-    with open(path, "rb") as fh:
-        while True:
-            data = fh.read(chunk)
-            if not data:
-                return
-            yield data

@@ -17,7 +17,8 @@
   other entries, or whose size/sha256 disagree with the bytes; a media entry whose content does
   not hash to the sha256 in its path; two entries for one sha256; a bad signature.
 
-Every refusal is a ``BundleInvalid`` (exit 1, ``SW_BUNDLE_INVALID``) whose message names the entry.
+Every refusal is a ``BundleInvalid`` (``errors``; exit 1, ``SW_BUNDLE_INVALID``) whose message
+names the entry. The caps are ``limits.Limits``; the signature check is ``signing``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import stat
 import struct
 import tempfile
@@ -35,79 +35,18 @@ import zlib
 
 import attrs
 
-from scaiwave_cli import api
-from scaiwave_room import bundle as fmt
+from scaiwave_room.bundle import layout as fmt
+from scaiwave_room.bundle.layout import SHA256_RE
+from scaiwave_room.bundle.limits import Limits
+from scaiwave_room.bundle.schema import structure_integrity
+from scaiwave_room.bundle.signing import verify_signature
+from scaiwave_room.errors import BundleInvalid
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _LOCAL_MAGIC = b"PK\x03\x04"
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 _MEDIA_NAME_MAX = 255
 _RATIO_FLOOR = 1 << 20  # entries smaller than this are not ratio-checked on their own
-
-
-class BundleInvalid(api.DomainError):
-    """The bundle is not one we accept (exit 1)."""
-
-    code = "SW_BUNDLE_INVALID"
-
-    def __init__(self, message, *, code=None, hint=None, path=None, entry=None):
-        details = {}
-        if entry is not None:
-            details["entry"] = entry
-        if path is not None:
-            details["path"] = path
-        super().__init__(
-            message,
-            code=code or self.code,
-            hint=hint
-            or "the bundle was rejected and nothing was written; re-export it "
-            "with `scaiwave room export` or check it with `scaiwave room verify`",
-            details=details or None,
-        )
-        self.path = path
-        self.entry = entry
-
-
-def _env_int(settings, name, default):
-    raw = None
-    if settings is not None:
-        raw = settings.get(name)
-    if raw is None:
-        raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(str(raw).replace("_", ""))
-    except ValueError:
-        raise api.ConfigError(
-            f"{name} must be an integer, got {raw!r}", hint=f"unset {name} or give a number"
-        ) from None
-    if value <= 0:
-        raise api.ConfigError(f"{name} must be positive", hint=f"unset {name} or give a number")
-    return value
-
-
-@attrs.frozen
-class Limits:
-    """Caps for untrusted bundles; each can be set with the environment variable in brackets."""
-
-    max_bundle_bytes: int = 16 << 30  # SCAIWAVE_ROOM_MAX_BUNDLE_BYTES
-    max_uncompressed_bytes: int = 32 << 30  # SCAIWAVE_ROOM_MAX_UNCOMPRESSED_BYTES
-    max_ratio: int = 200  # SCAIWAVE_ROOM_MAX_RATIO
-    max_entries: int = 100_000  # SCAIWAVE_ROOM_MAX_ENTRIES
-    max_integrity_bytes: int = 64 << 20  # SCAIWAVE_ROOM_MAX_INTEGRITY_BYTES
-    max_events: int = 20_000_000  # SCAIWAVE_ROOM_MAX_EVENTS
-    max_content_bytes: int = 64 * 1024  # SCAIWAVE_ROOM_MAX_CONTENT_BYTES
-    max_depth: int = 64  # SCAIWAVE_ROOM_MAX_JSON_DEPTH
-
-    @classmethod
-    def from_settings(cls, settings=None) -> Limits:
-        values = {}
-        for field in attrs.fields(cls):
-            name = "SCAIWAVE_ROOM_" + field.name.upper().replace("MAX_DEPTH", "MAX_JSON_DEPTH")
-            values[field.name] = _env_int(settings, name, field.default)
-        return cls(**values)
 
 
 # -- spooling ----------------------------------------------------------------------------------
@@ -336,7 +275,7 @@ def open_bundle(
     """Open and check a bundle file; returns an ``OpenedBundle`` (see the module docstring).
 
     ``defer_manifest``: check every entry now except manifest.json, whose size and sha256
-    ``manifest.validate`` then checks while it streams it (one inflate of the largest entry
+    ``validate.validate`` then checks while it streams it (one inflate of the largest entry
     instead of two: the import's choice, which refuses and rolls back at the end if they
     differ). ``room verify`` checks everything up front."""
     limits = limits or Limits()
@@ -511,94 +450,5 @@ def _load_integrity(zf, info, limits) -> dict:
         raise BundleInvalid(
             f"integrity.json is not valid JSON: {exc}", entry=fmt.INTEGRITY
         ) from None
-    from scaiwave_room.manifest import structure_integrity
-
     structure_integrity(body)
     return body
-
-
-def parse_public_key(text: str | bytes) -> bytes:
-    """A raw 32-byte Ed25519 public key from base64, hex, or a PEM public key."""
-    import base64
-    import binascii
-
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("ascii")
-        except UnicodeDecodeError:
-            raise api.DomainError(
-                "the public key is not text", code="SW_KEY_INVALID", hint="give base64 or PEM"
-            ) from None
-    text = text.strip()
-    if "BEGIN" in text:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-        try:
-            key = serialization.load_pem_public_key(text.encode())
-        except ValueError as exc:
-            raise api.DomainError(
-                f"the public key is not a valid PEM key: {exc}",
-                code="SW_KEY_INVALID",
-                hint="give the server's Ed25519 public key (base64 or PEM)",
-            ) from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise api.DomainError(
-                "the public key is not an Ed25519 key",
-                code="SW_KEY_INVALID",
-                hint="give the server's Ed25519 federation public key",
-            )
-        return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    raw = None
-    if re.fullmatch(r"[0-9a-fA-F]{64}", text):
-        raw = bytes.fromhex(text)
-    else:
-        try:
-            raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            try:
-                raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            except (binascii.Error, ValueError):
-                raw = None
-    if raw is None or len(raw) != 32:
-        raise api.DomainError(
-            "the public key must be 32 bytes (base64 or hex) or a PEM Ed25519 key",
-            code="SW_KEY_INVALID",
-            hint="copy it from `scaiwave admin federation` output or the server's well-known",
-        )
-    return raw
-
-
-def verify_signature(body: dict, signature: dict, public_key: bytes | None) -> None:
-    """Check the Ed25519 signature of the integrity body (against ``public_key`` if given,
-    else against the key the bundle names, which proves integrity but not origin)."""
-    import binascii
-
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    try:
-        embedded = fmt.unb64(signature["public_key"])
-        value = fmt.unb64(signature["value"])
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise BundleInvalid("integrity.json: the signature is not valid base64") from None
-    if public_key is not None and embedded != public_key:
-        raise BundleInvalid(
-            "the bundle is signed by another key than the one given",
-            hint="check --public-key: it must be the exporting server's federation key",
-        )
-    key_bytes = public_key if public_key is not None else embedded
-    try:
-        key = Ed25519PublicKey.from_public_bytes(key_bytes)
-        key.verify(value, fmt.signed_bytes(body))
-    except (InvalidSignature, ValueError):
-        raise BundleInvalid(
-            "the signature of integrity.json does not verify: the bundle was changed after "
-            "it was signed",
-            entry=fmt.INTEGRITY,
-        ) from None
-
-
-def copy_to(stream, path) -> None:
-    with open(path, "rb") as fh:
-        shutil.copyfileobj(fh, stream, 1 << 20)

@@ -1,24 +1,17 @@
-"""`room import` over the database: check the target, check the bundle, write the room in one
-transaction.
-
-1. the tenant (in the actor's scope), the workspace (slug or id, inside the tenant) and the
-   ``--as`` participant (active, of the tenant, ``create_note`` in the workspace);
-2. the ZIP (``reader.open_bundle``: structure, caps, every entry's size and sha256);
-3. one transaction (``adapters.db.write_import``): the manifest is validated event by event
-   (``manifest.validate``) and each accepted event becomes a row (``EventSink``) in the same
-   streamed pass (media rows with their events); after the last event the audit row, then the
-   media files (``app.store.media.put_stream``, verified against their sha256), then COMMIT.
-   Any refusal rolls back (zero rows) and removes the media files this run created.
-   ``--dry-run`` runs ``manifest.validate`` alone and writes nothing.
-"""
+"""`room import`'s rows: each accepted manifest event becomes an ``events`` row (and a media row
+per attachment) ready for ``adapters.db.event_writer``, with new ids derived from the old ones.
+Times become the UTC text the store keeps (``db_time``)."""
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import re
+import uuid
 
-from scaiwave_room import manifest as mf
-from scaiwave_room.reader import Limits, open_bundle
+from scaiwave_cli import api
+from scaiwave_room.bundle import schema as mf
+from scaiwave_room.bundle.stream import encode_compact
 
 
 def imported_sender(sender: mf.Sender) -> dict:
@@ -37,7 +30,7 @@ def strip_sidekick(content: dict) -> dict:
 
 _SIDEKICK = frozenset(mf.SIDEKICK_KEYS)
 
-# stream_position comes last: the writer thread appends it (see adapters.db.write_import);
+# stream_position comes last: the writer thread appends it (``adapters.db.event_writer``);
 # JSON columns are given as JSON text and times as UTC text (``db_time``)
 EVENT_TEXT_COLUMNS = ("content", "original_content", "created_at", "edited_at", "redacted_at")
 EVENT_COLUMNS = (
@@ -66,22 +59,16 @@ class EventSink:
     from the old ones (``evt-`` + blake2b(per-import nonce + old id)), so an edit, redaction,
     reaction or threaded reply finds its target's new id without a table of every id."""
 
-    def __init__(self, *, room_id, tenant_id, creator_id, flush, batch_size=2000, progress=None):
-        import hashlib
-        import uuid
-
-        from scaiwave_cli import api
-
+    def __init__(self, *, room_id, tenant_id, creator_id, flush, batch_size=2000):
         self._blake = hashlib.blake2b
         self._nonce = uuid.uuid4().hex.encode()
-        self._encode = mf.encode_compact  # ASCII JSON text, as the store's JSON type writes it
+        self._encode = encode_compact  # ASCII JSON text, as the store's JSON type writes it
         self._storage_key = api.store.media.storage_key
         self.room_id = room_id
         self.tenant_id = tenant_id
         self.creator_id = creator_id
         self._flush = flush
         self.batch_size = batch_size
-        self.progress = progress
         self.rows: list[tuple] = []
         self.media_rows: list[dict] = []
         self.media: dict = {}  # sha256 -> manifest MediaRef
@@ -190,8 +177,6 @@ class EventSink:
             self._flush((self.rows, self.media_rows))
             self.rows = []
             self.media_rows = []
-            if self.progress is not None:
-                self.progress(events=self.count)
 
 
 def _utc(text: str | None, _utc=_dt.UTC):
@@ -219,62 +204,3 @@ def db_time(text: str | None) -> str | None:
     if _CANONICAL_TIME(text):
         return text[:10] + " " + text[11:26]
     return _utc(text).isoformat(" ", "microseconds")
-
-
-def import_bundle(
-    app, *, path, workspace, tenant_slug, as_participant, dry_run=False, progress=None
-) -> dict:
-    from scaiwave_room.adapters import db
-
-    limits = Limits.from_settings(app.settings)
-    store = app.store
-    with store.read_session() as session:
-        tenant = db.get_tenant(session, tenant_slug)
-        app.actor.require_tenant(tenant)
-        ws = db.get_workspace(session, tenant.id, workspace)
-        participant = db.require_importer(session, tenant, ws, as_participant)
-        db.check_room_capacity(session, tenant)
-        target = {
-            "tenant_id": tenant.id,
-            "tenant": tenant.slug,
-            "workspace_id": ws.id,
-            "workspace": ws.slug,
-            "creator_id": participant.id,
-        }
-    with open_bundle(path, limits, defer_manifest=True) as opened:
-        if not dry_run:
-            report, result = db.write_import(
-                app, opened=opened, limits=limits, target=target, progress=progress
-            )
-        else:
-            report = mf.validate(opened, limits)
-        summary = report.as_dict()
-        if dry_run:
-            return {
-                "dry_run": True,
-                "valid": True,
-                "tenant": target["tenant"],
-                "workspace": target["workspace"],
-                "as": str(participant.id),
-                **summary,
-            }
-    if progress is not None:
-        progress.done()
-    return {
-        "room_id": result["room_id"],
-        "tenant": target["tenant"],
-        "workspace": target["workspace"],
-        "creator": str(participant.id),
-        "room_name": report.header.room.name,
-        "room_type": report.header.room.type,
-        "events": result["events"],
-        "edits": summary["edits"],
-        "redactions": summary["redactions"],
-        "reactions": summary["reactions"],
-        "media": result["media"],
-        "media_files_written": result["media_files_written"],
-        "foreign_senders": summary["foreign_senders"],
-        "read_markers_skipped": summary["read_markers_skipped"],
-        "source_room": summary["source_room"],
-        "source_server": summary["source_server"],
-    }

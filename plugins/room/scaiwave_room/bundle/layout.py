@@ -1,0 +1,107 @@
+"""The room bundle's layout (format version 1): names, canonical JSON, integrity body.
+
+A bundle is a ZIP whose entries come in this order::
+
+    manifest.json                  room metadata, senders, media list, then every event
+    media/<sha256>/<name>          one entry per attachment content, sorted by sha256
+    integrity.json                 size + sha256 of every entry above (optionally signed)
+
+Standard library only; the bottom of the ``bundle`` package (``writer``, ``reader``, ``schema``
+and ``signing`` build on it).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+
+FORMAT = "scaiwave.room-bundle"
+FORMAT_VERSION = 1
+INTEGRITY_FORMAT = "scaiwave.room-bundle.integrity"
+MANIFEST = "manifest.json"
+INTEGRITY = "integrity.json"
+MEDIA_PREFIX = "media/"
+SIGNATURE_ALGORITHM = "ed25519"
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+DEFLATE_LEVEL = 6
+CHUNK = 1 << 16
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def dumps(value) -> str:
+    """Canonical JSON: sorted keys, no whitespace, UTF-8 characters kept."""
+    return _CANONICAL.encode(value)
+
+
+def source_date_epoch() -> int | None:
+    """``SOURCE_DATE_EPOCH`` as an int, or None when unset or not a number."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def media_entry_name(sha256: str, name: str) -> str:
+    return f"{MEDIA_PREFIX}{sha256}/{name}"
+
+
+def safe_media_name(name: str | None, sha256: str) -> str:
+    """A file name safe inside ``media/<sha256>/``: no separators, no dots-only, <= 128 chars."""
+    cleaned = "".join(
+        c if (c.isalnum() or c in "._-+ ()[]@,=") and c not in "/\\" else "_" for c in (name or "")
+    ).strip(" ")
+    cleaned = cleaned.lstrip(".")
+    if not cleaned:
+        cleaned = sha256[:16]
+    if len(cleaned.encode()) > 128:
+        stem, dot, ext = cleaned.rpartition(".")
+        ext = ext[:16] if dot else ""
+        cleaned = cleaned.encode()[: 120 - len(ext)].decode("utf-8", "ignore") + (
+            "." + ext if ext else ""
+        )
+    return cleaned
+
+
+def integrity_body(entries: list[dict]) -> dict:
+    return {
+        "format": INTEGRITY_FORMAT,
+        "version": FORMAT_VERSION,
+        "algorithm": "sha256",
+        "entries": [{"name": e["name"], "size": e["size"], "sha256": e["sha256"]} for e in entries],
+    }
+
+
+def signed_bytes(body: dict) -> bytes:
+    """What a signature covers: the canonical JSON of the integrity body without ``signature``."""
+    unsigned = {k: v for k, v in body.items() if k != "signature"}
+    return dumps(unsigned).encode("utf-8")
+
+
+def b64(data: bytes) -> str:
+    """Unpadded standard base64 (the federation keys' text form)."""
+    return base64.b64encode(data).decode().rstrip("=")
+
+
+def unb64(text: str) -> bytes:
+    """Standard base64, padded or not; ``binascii.Error``/``ValueError`` when it is not."""
+    if not isinstance(text, str):
+        raise ValueError("not a string")
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def iter_file(path, chunk: int = CHUNK):
+    with open(path, "rb") as fh:
+        while True:
+            data = fh.read(chunk)
+            if not data:
+                return
+            yield data
