@@ -6,7 +6,7 @@ PLUGINS = plugins/sync plugins/admin plugins/room plugins/role
 SAMPLES = hello broken clash
 STAMP   = $(VENV)/.installed
 
-.PHONY: install samples demo test bench lint format clean
+.PHONY: install samples demo test bench lint format docs clean
 
 install: $(STAMP)
 
@@ -28,7 +28,8 @@ $(VENV)/samples/.installed: $(STAMP) $(wildcard tests/sample_plugins/*/pyproject
 	touch $@
 
 test: install samples
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" SCAIWAVE_TEST_DATABASES="$${SCAIWAVE_TEST_DATABASES:-sqlite,mariadb}" \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/bench.sh
@@ -36,6 +37,12 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# The command reference, from every installed command's --help (tests/core/test_command_docs.py
+# fails when it is stale).
+docs: install
+	$(BIN)/python scripts/gen_command_docs.py --output docs/commands.md
 
 format: install
 	$(BIN)/ruff format .

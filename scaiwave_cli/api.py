@@ -50,9 +50,7 @@ from scaiwave_cli.errors import (
     redact,
     register_secret,
 )
-from scaiwave_cli.files import atomic_write, atomic_writer
 from scaiwave_cli.plugin_settings import declare_setting, load_plugin_declarations
-from scaiwave_cli.progress import progress
 from scaiwave_cli.terminal import (
     is_terminal,
     stderr_is_terminal,
@@ -79,6 +77,9 @@ _LAZY = {
     "find_participants": ("scaiwave_cli.lookup", "find_participants"),
     "find_workspace": ("scaiwave_cli.lookup", "find_workspace"),
     "folded": ("scaiwave_cli.lookup", "folded"),
+    "atomic_write": ("scaiwave_cli.files", "atomic_write"),
+    "atomic_writer": ("scaiwave_cli.files", "atomic_writer"),
+    "progress": ("scaiwave_cli.progress", "progress"),
 }
 
 __all__ = [
@@ -97,11 +98,8 @@ __all__ = [
     "errors",
     "confirm",
     "yes_option",
-    "atomic_write",
-    "atomic_writer",
     "declare_setting",
     "load_plugin_declarations",
-    "progress",
     "is_terminal",
     "stdin_is_terminal",
     "stdout_is_terminal",

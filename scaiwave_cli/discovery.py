@@ -7,31 +7,34 @@ Contract (see entry_points.md):
   commands that are the very same Click object as a sub-command (``register`` -> ``sync register``).
 - A command's one-line help is the Click object's own short help. It is read once, when the
   command is first loaded, and kept in the cache beside the entry-point table; ``--help`` then
-  reads JSON only. The cache lives in ``$SCAIWAVE_HOME/cache`` and is rebuilt when the mtime of a
-  ``sys.path`` directory changes (``pip install`` touches site-packages) or when a command's
+  reads the cache only. The cache lives in ``$SCAIWAVE_HOME/cache`` and is rebuilt when the mtime
+  of a ``sys.path`` directory changes (``pip install`` touches site-packages) or when a command's
   module file changes. ``SCAIWAVE_PLUGIN_CACHE=off`` disables it.
+- ``SCAIWAVE_LOAD_PLUGINS=name,name`` keeps only those commands (names or distribution names)
+  and the aliases of their distributions; empty = the core's own commands only; unset = all.
 - A plugin module may declare ``REQUIRES_API = "1.0"``; the core is compatible when its
   ``API_VERSION`` has the same major number and a minor number at least as high.
 
-This module imports only the standard library's light modules and click: ``importlib.metadata``
-(which pulls in email, zipfile, csv) is imported only on a cache miss.
+This module imports only modules that ``import click`` has already loaded, and ``marshal`` (built
+in): ``importlib.metadata`` (which pulls in email, zipfile, csv) is imported only on a cache miss,
+and the cache is a ``marshal`` file because importing ``json`` costs 1.5-2 ms.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import sys
 import time
-import zlib
 
 import click
 
 GROUP = "scaiwave.commands"
 ALIAS_GROUP = "scaiwave.aliases"
-API_VERSION = "1.0"
+API_VERSION = "1.1"
 CORE_DIST = "scaiwave-cli"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
+LOAD_PLUGINS_VAR = "SCAIWAVE_LOAD_PLUGINS"
 
 # Commands registered in-process (scaiwave_cli.testing); never cached.
 _extra: list[dict] = []
@@ -66,6 +69,14 @@ def compatible(required: str | None, provided: str = API_VERSION) -> bool:
     return r_major == p_major and p_minor >= r_minor
 
 
+def load_plugins_filter() -> frozenset[str] | None:
+    """The names in ``SCAIWAVE_LOAD_PLUGINS`` (None when unset: load everything)."""
+    value = os.environ.get(LOAD_PLUGINS_VAR)
+    if value is None:
+        return None
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
 # -- the cache ---------------------------------------------------------------------------------
 def home_dir() -> str:
     return os.environ.get("SCAIWAVE_HOME") or click.get_app_dir("scaiwave")
@@ -78,34 +89,47 @@ def _search_path() -> list[str]:
     return [entry for entry in sys.path if entry not in ("", ".", cwd)]
 
 
-def _fingerprint() -> list:
+def _fingerprint(search_path: list[str]) -> list:
     prints = []
-    for entry in _search_path():
+    for entry in search_path:
         try:
-            prints.append([entry, os.stat(entry or ".").st_mtime_ns])
+            prints.append([entry, os.stat(entry).st_mtime_ns])
         except OSError:
             prints.append([entry, None])
     return prints
 
 
-def _cache_path() -> str:
-    key = zlib.crc32("\0".join([sys.executable, *_search_path()]).encode())
-    return os.path.join(home_dir(), "cache", f"commands-{key:08x}.json")
+def _key(text: str) -> int:
+    """A 32-bit key naming the cache file: the text as one integer modulo the largest 32-bit
+    prime (one C-level operation; zlib or hashlib would cost an import). A collision only makes
+    two environments share a file, whose fingerprint check then fails: a rescan, never a wrong
+    table."""
+    return int.from_bytes(text.encode(), "little") % 4294967291
+
+
+def _cache_path(search_path: list[str]) -> str:
+    # The interpreter's version is part of the key: marshal's format may change between them.
+    key = _key("\0".join([sys.executable, sys.version, *search_path]))
+    return os.path.join(home_dir(), "cache", f"commands-{key:08x}.marshal")
 
 
 def _cache_enabled() -> bool:
     return os.environ.get("SCAIWAVE_PLUGIN_CACHE", "on").lower() not in ("off", "0", "no")
 
 
-def _read_cache() -> dict | None:
+def _read_cache(search_path: list[str]) -> dict | None:
     if not _cache_enabled():
         return None
     try:
-        with open(_cache_path(), encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
+        with open(_cache_path(search_path), "rb") as fh:
+            data = marshal.load(fh)
+    except (OSError, EOFError, ValueError, TypeError):
         return None
-    if data.get("format") != CACHE_FORMAT or data.get("fingerprint") != _fingerprint():
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != CACHE_FORMAT
+        or data.get("fingerprint") != _fingerprint(search_path)
+    ):
         return None
     return data
 
@@ -113,18 +137,18 @@ def _read_cache() -> dict | None:
 def _write_cache(data: dict) -> None:
     if not _cache_enabled():
         return
-    path = _cache_path()
+    path = _cache_path(_search_path())
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
+        with open(tmp, "wb") as fh:
+            marshal.dump(data, fh)
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, ValueError):
         pass  # a read-only home only costs speed
 
 
-def _scan() -> dict:
+def _scan(search_path: list[str]) -> dict:
     from importlib.metadata import entry_points
 
     specs = []
@@ -141,16 +165,26 @@ def _scan() -> dict:
                 }
             )
     specs.sort(key=lambda s: (s["name"], s["alias"], s["dist"] != CORE_DIST, s["dist"]))
-    return {"format": CACHE_FORMAT, "fingerprint": _fingerprint(), "specs": specs, "summaries": {}}
+    return {
+        "format": CACHE_FORMAT,
+        "fingerprint": _fingerprint(search_path),
+        "specs": specs,
+        "summaries": {},
+    }
 
 
 class Table:
-    """The resolved command table: winners by name, conflicts, cached summaries."""
+    """The resolved command table: winners by name, conflicts, cached summaries.
+
+    ``commands`` holds what this run may load; ``disabled`` what ``SCAIWAVE_LOAD_PLUGINS`` left
+    out (``scaiwave plugins`` lists those too, never importing them).
+    """
 
     def __init__(self):
-        data = _read_cache()
+        search_path = _search_path()
+        data = _read_cache(search_path)
         self._dirty = data is None
-        self.data = data or _scan()
+        self.data = data or _scan(search_path)
         specs = list(self.data["specs"]) + list(_extra)
         self.commands: dict[str, dict] = {}
         self.conflicts: dict[str, list[dict]] = {}
@@ -160,8 +194,43 @@ class Table:
                 self.conflicts.setdefault(name, [self.commands[name]]).append(spec)
                 continue
             self.commands[name] = spec
+        self.wanted = load_plugins_filter()
+        self.disabled: dict[str, dict] = {}
+        if self.wanted is not None:
+            self._apply_filter(self.wanted)
         if self._dirty:
             self.save()
+
+    def _apply_filter(self, wanted: frozenset[str]) -> None:
+        """Keep the core's commands, the named ones and the aliases of their distributions."""
+        kept_dists = {
+            spec["dist"]
+            for name, spec in self.commands.items()
+            if not spec["alias"] and (name in wanted or spec["dist"] in wanted)
+        }
+        for name, spec in list(self.commands.items()):
+            if (
+                spec["dist"] == CORE_DIST
+                or name in wanted
+                or spec["dist"] in wanted
+                or (spec["alias"] and spec["dist"] in kept_dists)
+            ):
+                continue
+            self.disabled[name] = self.commands.pop(name)
+            self.conflicts.pop(name, None)
+
+    def describe_filter(self) -> str:
+        """``SCAIWAVE_LOAD_PLUGINS=room,sync`` (or ``=""``) as set, for messages."""
+        value = os.environ.get(LOAD_PLUGINS_VAR, "").strip()
+        return f"{LOAD_PLUGINS_VAR}={value or chr(34) * 2}"
+
+    def unknown_wanted(self) -> list[str]:
+        """Names in ``SCAIWAVE_LOAD_PLUGINS`` that match no command and no distribution."""
+        if not self.wanted:
+            return []
+        everything = {**self.commands, **self.disabled}
+        known = set(everything) | {spec["dist"] for spec in everything.values()}
+        return sorted(self.wanted - known)
 
     def save(self) -> None:
         _write_cache(self.data)
@@ -177,6 +246,11 @@ class Table:
             out.append(
                 f"command {name!r} is claimed by {dists}; using {specs[0]['dist']}. "
                 f"Uninstall one of them to silence this warning."
+            )
+        for name in self.unknown_wanted():
+            out.append(
+                f"{LOAD_PLUGINS_VAR} names {name!r}, which is no installed command or "
+                f"distribution; `scaiwave plugins` lists them."
             )
         return out
 
@@ -238,39 +312,57 @@ class IncompatiblePlugin(Exception):
     """A plugin needs an API version this core does not provide."""
 
 
-def broken_command(name: str, spec: dict, exc: BaseException):
-    """A stand-in for a command that failed to load: it explains itself and exits 2."""
-    from click_plugins.core import BrokenCommand
+class BrokenCommand(click.Command):
+    """A stand-in for a command that failed to load: it explains itself and exits 2.
 
-    status = "incompatible" if isinstance(exc, IncompatiblePlugin) else "broken"
-    reason = f"{type(exc).__name__}: {exc}" if status == "broken" else str(exc)
+    It accepts any arguments (``--help`` included) and, when invoked, prints one error line
+    naming the distribution, its version and the exception (the traceback with ``--debug``).
+    """
 
-    class _Broken(BrokenCommand):
-        def __init__(self):
-            super().__init__(name)
-            self.traceback_text = self.help.split("\b\n", 1)[-1]
-            self.status = status
-            self.reason = reason
-            self.help = (
+    def __init__(self, name: str, spec: dict, exc: BaseException):
+        import traceback
+
+        from scaiwave_cli import errors  # only on this path: it imports json
+
+        status = "incompatible" if isinstance(exc, IncompatiblePlugin) else "broken"
+        self.code = (
+            errors.SW_PLUGIN_INCOMPATIBLE if status == "incompatible" else errors.SW_PLUGIN_BROKEN
+        )
+        reason = f"{type(exc).__name__}: {exc}" if status == "broken" else str(exc)
+        super().__init__(
+            name,
+            help=(
                 f"This command could not be loaded from {spec['dist']} {spec['version']} "
                 f"({spec.get('value')}): {reason}"
-            )
-            self.short_help = f"[{status}] could not be loaded; see `scaiwave {name} --help`"
+            ),
+            short_help=f"[{status}] could not be loaded; see `scaiwave {name} --help`",
+        )
+        self.spec = spec
+        self.status = status
+        self.reason = reason
+        self.traceback_text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
-        def invoke(self, ctx):
-            debug = getattr(ctx.find_root().obj, "debug", False)
-            if debug:
-                click.echo(self.traceback_text, err=True)
-            click.echo(
-                f"Error [SW_PLUGIN_{status.upper()}]: command {name!r} from distribution "
-                f"{spec['dist']} {spec['version']} could not be loaded: {reason}",
-                err=True,
-            )
-            if not debug:
-                click.echo("  hint: run with --debug for a traceback", err=True)
-            ctx.exit(2)
+    def parse_args(self, ctx, args):
+        return args
 
-        def get_help(self, ctx):
-            return self.help
+    def invoke(self, ctx):
+        debug = getattr(ctx.find_root().obj, "debug", False)
+        if debug:
+            click.echo(self.traceback_text, err=True)
+        spec = self.spec
+        click.echo(
+            f"Error [{self.code}]: command {self.name!r} from distribution "
+            f"{spec['dist']} {spec['version']} could not be loaded: {self.reason}",
+            err=True,
+        )
+        if not debug:
+            click.echo("  hint: run with --debug for a traceback", err=True)
+        ctx.exit(2)
 
-    return _Broken()
+    def get_help(self, ctx):
+        return self.help
+
+
+def broken_command(name: str, spec: dict, exc: BaseException) -> BrokenCommand:
+    """A stand-in for a command that failed to load (see ``BrokenCommand``)."""
+    return BrokenCommand(name, spec, exc)

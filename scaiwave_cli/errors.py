@@ -21,7 +21,6 @@ Click's usage errors keep Click's exit 2.
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -116,12 +115,16 @@ class ScaiwaveError(click.ClickException):
         if self.hint:
             body["hint"] = redact(self.hint)
         if self.details:
+            import json
+
             body["details"] = json.loads(redact(json.dumps(self.details, default=str)))
         return {"error": body}
 
     def show(self, file=None) -> None:
         file = file or sys.stderr
         if _error_format["json"]:
+            import json
+
             click.echo(json.dumps(self.as_dict()), file=file)
             return
         text = f"Error [{self.code}]: {redact(self.format_message())}"

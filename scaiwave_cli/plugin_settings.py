@@ -89,19 +89,18 @@ def declared() -> dict[str, DeclaredSetting]:
 
 
 def load_plugin_declarations() -> dict[str, DeclaredSetting]:
-    """Import every installed command's module (light ``cli.py`` files) so that all declared
-    settings are known, then return them. For ``show-config``; a plugin that fails to import is
-    skipped here (``scaiwave plugins`` reports it)."""
-    from importlib.metadata import entry_points
+    """Import every loadable command's module (light ``cli.py`` files: the same table as
+    ``--help``, so ``SCAIWAVE_LOAD_PLUGINS`` applies) so that all declared settings are known,
+    then return them. For ``show-config``; a plugin that fails to import is skipped here
+    (``scaiwave plugins`` reports it)."""
+    import importlib
 
     from scaiwave_cli import discovery
 
-    targets = [ep.value for ep in entry_points(group="scaiwave.commands")]
-    targets += [spec["value"] for spec in discovery._extra if spec.get("value")]
-    for target in targets:
-        module = target.split(":", 1)[0]
-        try:
-            __import__(module)
-        except Exception:  # noqa: BLE001 - a broken plugin must not break show-config
-            continue
+    for spec in discovery.Table().commands.values():
+        if spec.get("value"):
+            try:
+                importlib.import_module(spec["value"].split(":", 1)[0])
+            except Exception:  # noqa: BLE001 - a broken plugin must not break show-config
+                continue
     return declared()

@@ -101,8 +101,10 @@ def test_mask_url_hides_only_the_password():
 
 
 def test_plugin_variables_are_readable_by_name(tmp_path):
+    """An undeclared plugin variable comes back as its raw string (a declared one is typed:
+    tests/core/test_api_helpers.py)."""
     settings = load_settings(
-        environ={"SCAIWAVE_SYNC_MAX_DEACTIVATE": "25", "HOME": "/x"}, cwd=tmp_path
+        environ={"SCAIWAVE_UNDECLARED_LIMIT": "25", "HOME": "/x"}, cwd=tmp_path
     )
-    assert settings.get("SCAIWAVE_SYNC_MAX_DEACTIVATE") == "25"
+    assert settings.get("SCAIWAVE_UNDECLARED_LIMIT") == "25"
     assert settings.get("PATH") is None

@@ -106,15 +106,20 @@ def test_alias_is_marked_and_runs_the_same_command(proc):
 
 def test_sync_aliases_resolve_to_the_same_click_objects(cli):
     import click
+    import pytest
 
+    pytest.importorskip("scaiwave_sync")  # the aliases arrive with the sync plugin
     from scaiwave_cli.app import cli as root
 
     ctx = click.Context(root)
+    sync = root.get_command(ctx, "sync")
+    assert isinstance(sync, click.Group), getattr(sync, "reason", sync)
+    checked = []
     for alias in ("register", "status", "show-config", "export-env"):
-        if alias not in root.list_commands(ctx):
-            continue  # arrives with the sync plugin
-        sync = root.get_command(ctx, "sync")
+        assert alias in root.list_commands(ctx), f"the sync plugin declares no {alias!r} alias"
         assert root.get_command(ctx, alias) is sync.commands[alias]
+        checked.append(alias)
+    assert checked
 
 
 def test_plugins_lists_status_and_timings(proc):
@@ -172,3 +177,21 @@ def test_completion_is_lazy_and_offers_commands(proc):
     assert "room" in result.stdout and "role" in result.stdout
     modules = proc.modules_after(env=env)
     assert _imported(modules, PLUGIN_PACKAGES + HEAVY) == []
+
+
+def test_rendered_help_is_reused_only_while_width_and_commands_are_unchanged(proc):
+    cold = proc.run("--help", samples=["hello"], env={"COLUMNS": "100"})
+    warm = proc.run("--help", samples=["hello"], env={"COLUMNS": "100"})
+    assert cold.returncode == warm.returncode == 0
+    assert warm.stdout == cold.stdout
+    # Warm, the help is not rendered again: Click's wrapper (textwrap) is not even imported.
+    modules = proc.modules_after("--help", samples=["hello"], env={"COLUMNS": "100"})
+    assert "textwrap" not in modules
+    narrow = proc.run("--help", samples=["hello"], env={"COLUMNS": "60"})
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 58
+    assert narrow.stdout != cold.stdout
+    filtered = proc.run(
+        "--help", samples=["hello"], env={"COLUMNS": "100", "SCAIWAVE_LOAD_PLUGINS": ""}
+    )
+    assert "hello" not in filtered.stdout.split("Commands:")[1]
+    assert proc.run("--help", samples=["hello"], env={"COLUMNS": "100"}).stdout == cold.stdout
