@@ -12,8 +12,8 @@
   mkdir -p "$SYNC_OUT"
   cd "$SYNC_OUT"   # the .env that `status` writes on approval lands here
 
-  echo "== python -m scaiwave_sync.testing --port 0 &   (a fake ScaiKey on 127.0.0.1: 3 tenants, 12 users each)"
-  "$PY" -m scaiwave_sync.testing --port 0 --tenants 3 --users 12 --suspended-every 6 \
+  echo "== python -m scaiwave_sync.testing --port 0 &   (a fake ScaiKey on 127.0.0.1: 6 tenants, 12 users each)"
+  "$PY" -m scaiwave_sync.testing --port 0 --tenants 6 --users 12 --suspended-every 6 \
     --approve-after 1 --url-file "$SYNC_OUT/scaikey.url" > "$SYNC_OUT/scaikey.log" 2>&1 &
   FAKE_PID=$!
   trap 'kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null || true' EXIT
@@ -39,13 +39,19 @@
   echo "-- .env (mode $(stat -c %a .env)); the secret itself is never printed by scaiwave:"
   sed 's/^\(SCAIKEY_CLIENT_SECRET=\).*/\1<hidden>/' .env
 
-  echo "== scaiwave show-config   (sources; secrets masked)"
-  "$SW" show-config | grep -E 'setting|SCAIKEY_|SCAIWAVE_SYNC_MAX'
+  echo "== scaiwave show-config   (sources; secrets masked; the store in use and the .env read)"
+  "$SW" show-config | grep -E 'setting|SCAIWAVE_DB_URL|env-file|SCAIKEY_|SCAIWAVE_SYNC_MAX'
 
   echo "== scaiwave export-env --shell   (secret left out without --include-secrets)"
   "$SW" export-env --shell
 
-  echo "== scaiwave sync --dry-run --create-tenants   (the plan; nothing written)"
+  echo "== scaiwave sync   (the admin demo linked acme, globex, initech, umbrella; hooli and stark are named with the command that links each)"
+  "$SW" sync
+
+  echo "== scaiwave admin create-tenant --slug hooli --name Hooli --scaikey-tenant-id tnt_hooli   (the command named above)"
+  "$SW" admin create-tenant --slug hooli --name Hooli --scaikey-tenant-id tnt_hooli
+
+  echo "== scaiwave sync --dry-run --create-tenants   (the plan, stark created; nothing written)"
   "$SW" sync --dry-run --create-tenants
 
   echo "== scaiwave sync --create-tenants"
@@ -55,5 +61,13 @@
   "$SW" --output json sync | "$PY" -c 'import json,sys; r=json.load(sys.stdin); print({k: r[k] for k in ("changes", "writes", "requests")})'
 
   echo "== scaiwave status --fail-on-drift   (in sync: exit 0)"
-  "$SW" status --fail-on-drift | grep -E '^(registration.status|credentials|last_run.(status|trigger|counts.writes)|drift.(drift|changes|local|scaikey))'
+  "$SW" status --fail-on-drift | grep -E '^(registration.status|credentials|last_run.(status|trigger|counts.writes)|linked_tenants|drift.(drift|changes|local|scaikey))'
+
+  echo "== scaiwave status   (ScaiKey down: the local state, then the error; exit 2)"
+  kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null || true
+  trap - EXIT   # stopped already
+  rc=0
+  SCAIWAVE_SYNC_RETRIES=1 "$SW" status >"$SYNC_OUT/down.out" 2>"$SYNC_OUT/down.err" || rc=$?
+  grep -E '^(registration.status|credentials|last_run.(status|finished_at)|last_success|linked_tenants|drift)' "$SYNC_OUT/down.out"
+  echo "exit $rc; stderr: $(cat "$SYNC_OUT/down.err")"
 )

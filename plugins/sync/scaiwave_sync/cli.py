@@ -74,6 +74,10 @@ def sync(ctx, app, **options):
     participants (with a personal workspace), changed names and e-mails are updated, users gone
     or disabled in ScaiKey are deactivated (never deleted), returning ones reactivated, groups
     and admin roles mirrored. Idempotent: a second run with nothing changed writes nothing.
+    ScaiKey tenants linked to no ScaiWave tenant are not synced: the run names each on stderr
+    with the command that links it (or pass --create-tenants). Without the ScaiKey settings
+    (SCAIKEY_BASE_URL, SCAIKEY_CLIENT_ID, SCAIKEY_CLIENT_SECRET) it exits 2
+    (SW_SCAIKEY_NOT_CONFIGURED); ScaiKey unreachable is exit 2 too (SW_SCAIKEY_UNREACHABLE).
 
     Safety: nothing is changed when a listing fails; more than 10% (or 500) deactivations in a
     tenant, or an empty listing for a tenant with participants, are refused unless allowed;

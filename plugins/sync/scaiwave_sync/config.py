@@ -15,14 +15,17 @@ def show_config(app):
 
     Sources, lowest to highest: default, .env, environment, option. Lists the core's settings
     (database, ScaiKey URL and credentials, ...), the sync's own SCAIWAVE_SYNC_* tuning, and
-    every setting the other installed plugins declare (e.g. SCAIWAVE_ROOM_*).
+    every setting the other installed plugins declare (e.g. SCAIWAVE_ROOM_*). What is in use:
+    SCAIWAVE_DB_URL is the URL the store opens (unset: the embedded SQLite store),
+    "(--env-file)" the .env file read (or "none").
 
     Example: scaiwave show-config --output json
     """
     from scaiwave_sync.usecases.settings import settings_rows
 
     api.load_plugin_declarations()  # every installed plugin's declared settings, not only ours
-    app.out.rows(settings_rows(app.settings), ["setting", "value", "source"])
+    rows = settings_rows(app.settings, env_file_option=app.env_file is not None)
+    app.out.rows(rows, ["setting", "value", "source"])
 
 
 @click.command("export-env")

@@ -67,7 +67,7 @@ def reconcile_from_cli(
     wait,
     wait_timeout,
 ) -> None:
-    from scaiwave_sync.usecases import reconcile
+    from scaiwave_sync.usecases import reconcile, unlinked
 
     options = reconcile.Options(
         tenant=tenant,
@@ -105,6 +105,8 @@ def reconcile_from_cli(
         f"{result['requests']} ScaiKey request(s), {result['retries']} retried; "
         f"{result['seconds']:.2f} s"
     )
+    if result["unlinked_tenants"]:
+        app.out.info(unlinked.message(result["unlinked_tenants"]))
 
 
 def _compact(row: dict) -> dict:

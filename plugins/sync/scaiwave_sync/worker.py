@@ -5,7 +5,10 @@ Run it as ScaiWave's scheduler does (exactly one scheduler process)::
     arq scaiwave_sync.worker.WorkerSettings
 
 It reads the same settings as the CLI (environment, then ./.env): ``SCAIWAVE_REDIS_URL`` for
-ARQ, ``SCAIWAVE_DB_URL`` and ``SCAIKEY_*`` for the sync. It runs at minutes 3, 13, 23, 33, 43
+ARQ when the worker starts (``arq`` reading ``WorkerSettings`` builds it: importing this module
+reads nothing, and a bad setting fails the start, naming it), ``SCAIWAVE_DB_URL`` and
+``SCAIKEY_*`` for the sync at every run (so credentials that `sync status` writes into the .env
+on approval are used without a restart). It runs at minutes 3, 13, 23, 33, 43
 and 53 (off the busy :00/:10 marks), shares the database run lock with manual runs (a run that
 finds the lock taken is skipped, not queued), and records itself in ``sync_runs`` with trigger
 ``cron``. A run is skipped with a reason when ScaiKey credentials are not configured.
@@ -66,6 +69,13 @@ def reconcile_once(settings=None) -> dict:
         result["changes"],
         result["writes"],
     )
+    if result["unlinked_tenants"]:
+        log.warning(
+            "%d ScaiKey tenant(s) linked to no ScaiWave tenant, not synced: %s "
+            "(`scaiwave sync status` names the command that links each)",
+            len(result["unlinked_tenants"]),
+            ", ".join(t["slug"] for t in result["unlinked_tenants"][:20]),
+        )
     return result
 
 
@@ -79,21 +89,48 @@ def redis_settings(settings=None) -> RedisSettings:
     return RedisSettings.from_dsn(settings.redis_url or "redis://localhost:6379")
 
 
-class WorkerSettings:
-    """``arq scaiwave_sync.worker.WorkerSettings``."""
+def worker_settings() -> type:
+    """The ARQ settings class, built when the worker starts: the settings (environment, then
+    ./.env) are read here, not when the module is imported."""
+    settings = api.load_settings({})
+    redis = redis_settings(settings)
 
-    functions: list = []
-    cron_jobs = [
-        cron(
-            scaikey_sync,
-            name="scaikey_sync",
-            minute=CRON_MINUTES,
-            second=0,
-            unique=True,
-            timeout=3600,
-            keep_result=3600,  # the last runs' summaries stay inspectable in Redis for an hour
-            max_tries=1,
+    async def on_startup(ctx) -> None:
+        log.info(
+            "ScaiKey sync worker: Redis %s:%s, settings from %s",
+            redis.host,
+            redis.port,
+            settings.env_file or "the environment (no .env)",
         )
-    ]
-    redis_settings = redis_settings()
-    max_jobs = 1
+
+    return type(
+        "WorkerSettings",
+        (),
+        {
+            "__doc__": "``arq scaiwave_sync.worker.WorkerSettings``.",
+            "functions": [],
+            "cron_jobs": [
+                cron(
+                    scaikey_sync,
+                    name="scaikey_sync",
+                    minute=CRON_MINUTES,
+                    second=0,
+                    unique=True,
+                    timeout=3600,
+                    keep_result=3600,  # the last runs' summaries stay in Redis for an hour
+                    max_tries=1,
+                )
+            ],
+            "redis_settings": redis,
+            "on_startup": on_startup,
+            "max_jobs": 1,
+        },
+    )
+
+
+def __getattr__(name: str):
+    """``WorkerSettings`` (what ``arq scaiwave_sync.worker.WorkerSettings`` reads) is built on
+    access, i.e. when the worker starts (PEP 562)."""
+    if name == "WorkerSettings":
+        return worker_settings()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -159,3 +159,33 @@ def test_show_config_lists_every_installed_plugins_declared_settings(cli):
     assert rows["SCAIWAVE_ROOM_MAX_EVENTS"]["value"] == "1234"
     assert rows["SCAIWAVE_ROOM_MAX_EVENTS"]["source"] == "environment"
     assert rows["SCAIWAVE_ROOM_MAX_JSON_DEPTH"]["source"] == "default"
+
+
+def test_show_config_names_the_store_in_use_and_the_env_file(cli):
+    """Unset SCAIWAVE_DB_URL shows the embedded SQLite store actually opened; a row names the
+    .env file read, or "none"."""
+    env = {"SCAIWAVE_DB_URL": ""}
+    rows = {r["setting"]: r for r in cli.json("show-config", env=env)}
+    embedded = cli.home / "scaiwave.db"
+    assert rows["SCAIWAVE_DB_URL"]["value"] == f"sqlite:///{embedded}"
+    assert rows["SCAIWAVE_DB_URL"]["source"] == "default (embedded)"
+    assert rows["(--env-file)"]["value"] == "none"
+    env_file = cli.home.parent / ".env"
+    env_file.write_text("SCAIWAVE_SYNC_PAGE_SIZE=200\n")
+    rows = {r["setting"]: r for r in cli.json("show-config", env=env)}
+    assert rows["(--env-file)"] == {"setting": "(--env-file)", "value": str(env_file),
+                                    "source": "default (./.env)"}  # fmt: skip
+    other = cli.home.parent / "other.env"
+    other.write_text("SCAIWAVE_DB_URL=sqlite:///elsewhere.db\n")
+    rows = {r["setting"]: r for r in cli.json("--env-file", str(other), "show-config", env=env)}
+    assert rows["(--env-file)"]["value"] == str(other)
+    assert rows["(--env-file)"]["source"] == "option"
+    assert rows["SCAIWAVE_DB_URL"]["value"] == "sqlite:///elsewhere.db"
+    assert rows["SCAIWAVE_DB_URL"]["source"] == ".env"
+    table = cli.invoke("show-config", env=env)
+    assert table.exit_code == 0 and "default (embedded)" in table.stdout
+    # a set URL shows what the store opens: the sync driver, the password masked
+    env = {"SCAIWAVE_DB_URL": "mysql+aiomysql://wave:pw-123@db.example/wave"}
+    rows = {r["setting"]: r for r in cli.json("show-config", env=env)}
+    assert rows["SCAIWAVE_DB_URL"]["value"] == "mysql+pymysql://wave:***@db.example/wave"
+    assert rows["SCAIWAVE_DB_URL"]["source"] == "environment"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -66,10 +68,44 @@ def test_wait_timeout_gives_up(world, db_url):
     assert result.exit_code == 1 and "SW_SYNC_LOCKED" in result.stderr
 
 
-def test_cron_schedule_is_every_ten_minutes_off_zero():
+def test_cron_schedule_is_every_ten_minutes_off_zero(scaiwave_env):
     (job,) = worker.WorkerSettings.cron_jobs
     assert job.name == "scaikey_sync" and job.minute == {3, 13, 23, 33, 43, 53}
     assert job.second == 0 and job.unique
+
+
+WORKER_START = """
+import sys
+opened = []
+sys.addaudithook(lambda event, args: event == "open" and str(args[0]).endswith(".env")
+                 and opened.append(str(args[0])))
+import scaiwave_sync.worker as worker
+print("imported", len(opened))
+settings = worker.WorkerSettings  # what `arq scaiwave_sync.worker.WorkerSettings` reads
+print("started", len(opened), settings.redis_settings.port, settings.on_startup is not None)
+"""
+
+
+def test_importing_the_worker_reads_no_env_file_starting_it_does(tmp_path):
+    """The .env is read when the worker starts (arq reads WorkerSettings), not at import."""
+    (tmp_path / ".env").write_text("SCAIWAVE_REDIS_URL=redis://127.0.0.1:6399/0\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCAIWAVE_", "SCAIKEY_"))}
+    env["SCAIWAVE_HOME"] = str(tmp_path / "home")
+    run = subprocess.run(
+        [sys.executable, "-c", WORKER_START], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    imported, started = run.stdout.splitlines()
+    assert imported == "imported 0"
+    assert started.split()[0] == "started" and started.split()[1] != "0"
+    assert started.split()[2:] == ["6399", "True"]
+    # a bad value is a failed start (naming it), not a failed import
+    (tmp_path / ".env").write_text("SCAIWAVE_SYNC_PAGE_SIZE=many\n")
+    run = subprocess.run(
+        [sys.executable, "-c", WORKER_START], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert run.stdout.splitlines() == ["imported 0"]
+    assert run.returncode != 0 and "SCAIWAVE_SYNC_PAGE_SIZE" in run.stderr
 
 
 def test_cron_skips_without_credentials(scaiwave_env):
@@ -130,26 +166,20 @@ def redis_url(tmp_path):
 
 def test_the_cron_job_runs_the_reconcile_through_arq(world, db_url, redis_url, monkeypatch):
     from arq import create_pool
-    from arq.worker import Worker
+    from arq.worker import create_worker
 
     world.link("acme", "globex")
     for key, value in dict(world.cli.env, SCAIWAVE_REDIS_URL=redis_url).items():
         monkeypatch.setenv(key, value)
-    settings = worker.redis_settings()
+    worker_settings = worker.WorkerSettings  # read now, as `arq` does when it starts
+    settings = worker_settings.redis_settings
     assert (settings.host, settings.port) == ("127.0.0.1", int(redis_url.rsplit(":", 1)[1][:-2]))
 
     async def run_once():
         pool = await create_pool(settings)
         job = await pool.enqueue_job("scaikey_sync")
-        w = Worker(
-            functions=worker.WorkerSettings.functions,
-            cron_jobs=worker.WorkerSettings.cron_jobs,
-            redis_settings=settings,
-            burst=True,
-            poll_delay=0.05,
-            handle_signals=False,
-            max_jobs=worker.WorkerSettings.max_jobs,
-            keep_result=60,
+        w = create_worker(
+            worker_settings, burst=True, poll_delay=0.05, handle_signals=False, keep_result=60
         )
         try:
             await w.main()

@@ -191,8 +191,19 @@ def test_drift_and_fail_on_drift(world, db_url):
     assert drift["would"]["create"] == 6 and drift["scaikey"]["users"] == 6
     assert drift["local"] == {"tenants": 1, "users": 0, "groups": 0}
     world.ok()
+    # acme is in sync; globex, not linked to any local tenant, is drift still (issue 13)
+    unlinked = world.cli.invoke("--output", "json", "status", "--fail-on-drift")
+    assert unlinked.exit_code == 1 and "SW_SYNC_DRIFT" in unlinked.stderr
+    assert json.loads(unlinked.stdout)["drift"]["changes"] == 0
+    assert "globex (tnt_globex)" in unlinked.stderr
+    linked = world.cli.invoke(
+        "admin", "create-tenant", "--slug", "globex", "--name", "Globex",
+        "--scaikey-tenant-id", "tnt_globex",
+    )  # fmt: skip
+    assert linked.exit_code == 0, linked.output
+    world.ok()
     out = world.cli.json("status", "--fail-on-drift")
-    assert out["drift"]["drift"] is False and out["drift"]["local"]["users"] == 6
+    assert out["drift"]["drift"] is False and out["drift"]["local"]["users"] == 12
     assert out["last_run"]["status"] == "ok" and out["last_run"]["counts"]["totals"]["create"] == 6
     assert out["running"] is None
 

@@ -108,10 +108,12 @@ def finish_run(session, run_id: int, *, status: str, counts: dict, error: str | 
     run.error = error
 
 
-def last_run(session, *, dry_run: bool | None = None):
+def last_run(session, *, dry_run: bool | None = None, status: str | None = None):
     stmt = select(m.SyncRun).order_by(m.SyncRun.started_at.desc(), m.SyncRun.id.desc()).limit(1)
     if dry_run is not None:
         stmt = stmt.where(m.SyncRun.dry_run.is_(dry_run))
+    if status is not None:
+        stmt = stmt.where(m.SyncRun.status == status)
     return session.scalar(stmt)
 
 

@@ -4,11 +4,12 @@ that fails or is inconsistent ends the run here: nothing is written."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scaiwave_cli import api
 from scaiwave_sync.adapters import db
 from scaiwave_sync.adapters import scaikey as sk
+from scaiwave_sync.usecases import unlinked
 from scaiwave_sync.usecases.plan import MAPPED_ROLES, TenantPlan, plan_tenant
 
 
@@ -19,7 +20,9 @@ class Collected:
     warnings: list[str]
     scaikey_users_active: int = 0
     scaikey_groups: int = 0
-    unlinked: int = 0  # ScaiKey tenants no local tenant is linked to
+    # ScaiKey tenants (of the actor's scope) no local tenant is linked to, nor created by this
+    # run: each with the command that links it (usecases/unlinked.py)
+    unlinked: list[dict] = field(default_factory=list)
 
 
 def collect(client, store, actor, options, *, now, warn) -> Collected:
@@ -35,6 +38,14 @@ def collect(client, store, actor, options, *, now, warn) -> Collected:
     with store.session() as s:
         local = db.tenants(s)
         targets = _targets(s, local, sk_tenants, actor, options, note)
+        planned = {t.scaikey_tenant_id for t in targets if t.new}
+        unlinked_list = unlinked.unlinked_tenants(
+            sk_tenants,
+            local,
+            actor,
+            planned=planned,
+            partner_of=lambda pid: db.partner_by_scaikey_id(s, pid),
+        )
     try:
         roles = client.list_admin_roles()
     except api.PermissionDenied as exc:
@@ -44,9 +55,7 @@ def collect(client, store, actor, options, *, now, warn) -> Collected:
     for r in roles or ():
         roles_by_user.setdefault(r.user_id, []).append(r)
 
-    result = Collected([], len(sk_tenants), warnings)
-    linked_ids = {t.scaikey_tenant_id for t in local if t.scaikey_tenant_id}
-    result.unlinked = sum(1 for t in sk_tenants if t.id not in linked_ids)
+    result = Collected([], len(sk_tenants), warnings, unlinked=unlinked_list)
     # progress on a terminal: one step per tenant, the label naming the page being listed
     with api.progress("listing ScaiKey", total=len(targets), unit="tenants") as bar:
         client.on_page = lambda what, page: bar.describe(f"listing ScaiKey: {what}, page {page}")
@@ -105,7 +114,8 @@ def _targets(session, local, sk_tenants, actor, options, note) -> list[db.Tenant
             if skt.slug in slugs:
                 note(
                     f"ScaiKey tenant {skt.id} ({skt.slug}) not created: a local tenant "
-                    f"{skt.slug!r} exists and is not linked to it"
+                    f"{skt.slug!r} exists and is not linked to it; link it with `scaiwave "
+                    f"admin update-tenant {skt.slug} --scaikey-tenant-id {skt.id}`"
                 )
                 continue
             try:
@@ -128,15 +138,31 @@ def _targets(session, local, sk_tenants, actor, options, note) -> list[db.Tenant
     if wanted:
         chosen = [t for t in linked if wanted in (t.slug, t.id, t.scaikey_tenant_id)] + new
         if not chosen:
-            # unknown here: the core's one "not found" (and its hint), else it is not linked
-            tenant = api.find_tenant(session, wanted)
-            raise api.NotFoundError(
-                f"tenant {tenant.slug!r} is not linked to ScaiKey",
-                code=api.errors.SW_TENANT_NOT_FOUND,
-                hint="link it with `scaiwave admin create-tenant --scaikey-tenant-id`, or pass "
-                "--create-tenants to create it from ScaiKey",
-            )
+            _not_linked(session, wanted, local, sk_tenants, actor)
         for t in chosen:
             actor.require_tenant(t)
         return chosen
     return [t for t in linked if actor.can_see_tenant(t)] + new
+
+
+def _not_linked(session, wanted, local, sk_tenants, actor) -> None:
+    """``--tenant`` names no linked tenant: say which side is missing and the command that
+    links it (a ScaiKey tenant of the actor's scope), else the core's one "not found"."""
+    skt = next((t for t in sk_tenants if wanted in (t.slug, t.id)), None)
+    if skt is not None and unlinked.visible(actor, skt):
+        same = next((t for t in local if t.slug == skt.slug and not t.scaikey_tenant_id), None)
+        partner = None if same else db.partner_by_scaikey_id(session, skt.partner_id)
+        raise api.NotFoundError(
+            f"ScaiKey tenant {skt.slug!r} ({skt.id}) is not linked to any ScaiWave tenant",
+            code=api.errors.SW_TENANT_NOT_FOUND,
+            hint=f"link it: `{unlinked.link_command(skt, same, partner)}`"
+            + ("" if same else ", or pass --create-tenants to create it from ScaiKey"),
+        )
+    tenant = api.find_tenant(session, wanted, actor=actor)  # unknown: the core's not found
+    raise api.NotFoundError(
+        f"tenant {tenant.slug!r} is not linked to ScaiKey",
+        code=api.errors.SW_TENANT_NOT_FOUND,
+        hint=f"link it: `scaiwave admin update-tenant {tenant.slug} --scaikey-tenant-id "
+        "<ScaiKey tenant id>` (`scaiwave --output json sync status` lists ScaiKey's unlinked "
+        "tenants)",
+    )

@@ -163,6 +163,8 @@ def _summary(run_id, options, collected: Collected, client, counter, started) ->
         "totals": totals,
         "changes": sum(p.changes for p in collected.plans),
         "scaikey_tenants": collected.scaikey_tenants,
+        "scaikey_tenants_unlinked": len(collected.unlinked),
+        "unlinked_tenants": collected.unlinked,
         "requests": client.requests,
         "retries": client.retried,
         "writes": 0 if options.dry_run else counter.rows,
@@ -172,7 +174,8 @@ def _summary(run_id, options, collected: Collected, client, counter, started) ->
 
 
 def _finish(store, run_id, actor, options, status, summary, error) -> None:
-    counts = {k: v for k, v in summary.items() if k in ("totals", "requests", "writes", "changes")}
+    keys = ("totals", "requests", "writes", "changes", "scaikey_tenants_unlinked")
+    counts = {k: v for k, v in summary.items() if k in keys}
     with store.transaction() as s:
         db_runs.finish_run(s, run_id, status=status, counts=counts, error=error)
         if not options.dry_run:
@@ -198,15 +201,17 @@ def drift(store, settings, actor, *, tenant=None, warn) -> dict:
     totals = {k: sum(p.counts()[k] for p in plans) for k in COUNT_KEYS}
     changes = sum(p.changes for p in plans)
     return {
-        "drift": changes > 0,
+        # an unlinked ScaiKey tenant is drift too: nothing of it reaches ScaiWave
+        "drift": changes > 0 or bool(collected.unlinked),
         "changes": changes,
         "local": {"tenants": sum(1 for p in plans if not p.tenant.new), **local},
         "scaikey": {
             "tenants": collected.scaikey_tenants,
-            "tenants_unlinked": collected.unlinked,
+            "tenants_unlinked": len(collected.unlinked),
             "users": collected.scaikey_users_active,
             "groups": collected.scaikey_groups,
         },
         "would": {k: v for k, v in totals.items() if k in CHANGE_KEYS},
+        "unlinked_tenants": collected.unlinked,
         "warnings": collected.warnings,
     }

@@ -102,16 +102,27 @@ def _text(value) -> str:
     return str(value)
 
 
-def settings_rows(settings) -> list[dict]:
+def settings_rows(settings, *, env_file_option: bool = False) -> list[dict]:
     """``show-config``: the core's settings, then every declared plugin setting, each with its
-    value (secrets masked) and its source."""
+    value (secrets masked) and its source. What is in use, not only what is set:
+    ``SCAIWAVE_DB_URL`` is the URL the store opens (``settings.effective_db_url``: an async driver
+    rewritten; unset: the embedded SQLite store, source ``default (embedded)``), the
+    ``(--env-file)`` row the .env file read (``--env-file``: source ``option``; the working
+    directory's: ``default (./.env)``) or ``none``."""
     rows = []
     for field, info in settings.masked().items():
+        value, source = info["value"], info["source"]
+        if field == "db_url":  # the URL the store opens (async driver rewritten, or embedded)
+            value = api.mask_url(settings.effective_db_url)
+            source = "default (embedded)" if settings.embedded else source
+        elif field == "env_file":
+            source = "option" if env_file_option else "default (./.env)" if value else "default"
+            value = value or "none"
         rows.append(
             {
                 "setting": info["env"] or f"(--{field.replace('_', '-')})",
-                "value": "" if info["value"] is None else info["value"],
-                "source": info["source"],
+                "value": "" if value is None else value,
+                "source": source,
             }
         )
     for row in _declared_rows(settings):
