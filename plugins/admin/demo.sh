@@ -64,8 +64,16 @@ $SW --output csv admin list-tenants --partner northwind --sort storage --desc
 echo "== $SW admin update-tenant acme --limit max_rooms=500 --limit max_storage_bytes=50GiB --feature prompt_studio.enabled=true --feature sidekick_limits.max_concurrent=3"
 $SW admin update-tenant acme --limit max_rooms=500 --limit max_storage_bytes=50GiB \
   --feature prompt_studio.enabled=true --feature sidekick_limits.max_concurrent=3 > /dev/null
-echo "== $SW admin update-tenant initech --status suspended"
-$SW admin update-tenant initech --status suspended > /dev/null
+echo "== $SW admin update-tenant initech --status suspended   (no terminal, no --yes: the plan, then exit 2)"
+$SW admin update-tenant initech --status suspended || echo "exit $? (confirmation required, as expected)"
+echo "== $SW admin update-tenant initech --status suspended --dry-run   (the plan; nothing changes)"
+$SW admin update-tenant initech --status suspended --dry-run
+echo "== $SW admin update-tenant initech --status suspended --yes"
+$SW admin update-tenant initech --status suspended --yes > /dev/null
+echo "== $SW admin update-tenant acme --scaikey-tenant-id tnt_acme_eu --dry-run   (relinking a ScaiKey tenant: the plan)"
+$SW admin update-tenant acme --scaikey-tenant-id tnt_acme_eu --dry-run
+echo "== $SW admin update-tenant glbex --name X   (a typo: exit 1, did you mean 'globex')"
+$SW admin update-tenant glbex --name X || echo "exit $? (not found, as expected)"
 echo "== $SW admin show-tenant acme"
 $SW admin show-tenant acme
 
@@ -75,28 +83,45 @@ $SW admin show-tenant nope || echo "exit $? (not found, as expected)"
 echo "== $SW admin list-partners"
 $SW admin list-partners
 
-echo "== $SW admin federation key generate   (no SCAIWAVE_KEY_ENCRYPTION_KEY: a warning on stderr)"
+echo "== $SW admin federation key generate   (SCAIWAVE_SERVER_NAME unset: exit 2, SW_SERVER_NAME_UNSET)"
+$SW admin federation key generate || echo "exit $? (no server name, as expected)"
+# Exported: later demo steps (room export --sign) sign as this server.
+export SCAIWAVE_SERVER_NAME=wave.example.com
+echo "== export SCAIWAVE_SERVER_NAME=wave.example.com; $SW admin federation key generate   (no SCAIWAVE_KEY_ENCRYPTION_KEY: exit 2)"
+$SW admin federation key generate || echo "exit $? (plaintext needs --allow-unencrypted, as expected)"
+
+FERNET_KEY="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+# Exported: later demo steps (room export --sign) decrypt the active key with it.
+export SCAIWAVE_KEY_ENCRYPTION_KEY="$FERNET_KEY"
+echo "== export SCAIWAVE_KEY_ENCRYPTION_KEY=…; $SW admin federation key generate   (encrypted at rest)"
 $SW admin federation key generate
 echo "== $SW admin federation key generate   (again: exit 1, names rotate)"
 $SW admin federation key generate || echo "exit $? (refused, as expected)"
-
-FERNET_KEY="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
-echo "== export SCAIWAVE_KEY_ENCRYPTION_KEY=…; $SW admin federation key rotate   (encrypted at rest; previous key published 30 more days)"
-# Exported: later demo steps (room export --sign) decrypt the active key with it.
-export SCAIWAVE_KEY_ENCRYPTION_KEY="$FERNET_KEY"
+echo "== $SW admin federation key rotate   (previous key published 30 more days)"
 $SW admin federation key rotate
+echo "== env -u SCAIWAVE_KEY_ENCRYPTION_KEY $SW admin federation key rotate --allow-unencrypted   (keys are encrypted: exit 2 always)"
+env -u SCAIWAVE_KEY_ENCRYPTION_KEY $SW admin federation key rotate --allow-unencrypted \
+  || echo "exit $? (SW_KEY_ENCRYPTION_KEY_MISSING, as expected)"
+OTHER_KEY="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+echo "== SCAIWAVE_KEY_ENCRYPTION_KEY=<another key> $SW admin federation key rotate   (does not open the stored keys: exit 2)"
+SCAIWAVE_KEY_ENCRYPTION_KEY="$OTHER_KEY" $SW admin federation key rotate \
+  || echo "exit $? (SW_KEY_ENCRYPTION_KEY_WRONG, nothing changed, as expected)"
 echo "== $SW admin federation key list"
 $SW admin federation key list
-echo "== SCAIWAVE_SERVER_NAME=wave.example.com $SW admin federation well-known"
-SCAIWAVE_SERVER_NAME=wave.example.com $SW admin federation well-known | tee "$ADMIN_DEMO_OUT/server.json"
+echo "== $SW admin federation well-known"
+$SW admin federation well-known | tee "$ADMIN_DEMO_OUT/server.json"
 
 OLD_KEY="$($SW --output json admin federation key list | python -c 'import json,sys; print([k["id"] for k in json.load(sys.stdin) if k["state"] == "previous"][0])')"
-echo "== $SW admin federation key revoke $OLD_KEY   (without --yes: exit 1)"
+echo "== $SW admin federation key revoke $OLD_KEY   (no terminal, no --yes: the plan, then exit 2)"
 $SW admin federation key revoke "$OLD_KEY" || echo "exit $? (confirmation required, as expected)"
+echo "== $SW admin federation key revoke $OLD_KEY --dry-run"
+$SW admin federation key revoke "$OLD_KEY" --dry-run
 echo "== $SW admin federation key revoke $OLD_KEY --yes --reason 'demo: pretend it leaked'"
 $SW admin federation key revoke "$OLD_KEY" --yes --reason "demo: pretend it leaked"
 echo "== $SW admin federation key prune --dry-run"
 $SW admin federation key prune --dry-run
+echo "== $SW admin federation key prune --yes"
+$SW admin federation key prune --yes
 
 echo "== $SW admin audit --tenant acme"
 $SW admin audit --tenant acme

@@ -146,18 +146,45 @@ def show_tenant(app, tenant_ref):
     metavar="PATH",
     help="Remove a flag from the features JSON. Repeatable.",
 )
-@click.option("--status", type=click.Choice(values.STATUSES), help="active or suspended.")
+@click.option(
+    "--status",
+    type=click.Choice(values.STATUSES),
+    help="active or suspended (a change is confirmed: a prompt, or --yes).",
+)
+@click.option(
+    "--scaikey-tenant-id",
+    help="Link the tenant to this ScaiKey tenant instead (tnt_…; unique).",
+)
+@options.partner_option("--partner", "Move the tenant to this partner (id, slug or ScaiKey id).")
+@click.option("--no-partner", is_flag=True, help="Detach the tenant from its partner.")
+@click.option("--dry-run", is_flag=True, help="Show the plan, change nothing.")
+@api.yes_option
 @api.pass_app
-def update_tenant(app, tenant_ref, name, limits, features, unset, status):
-    """Change a tenant's name, limits, feature flags or status (audited; idempotent).
+def update_tenant(app, tenant_ref, name, limits, features, unset, status, scaikey_tenant_id,
+                  partner_ref, no_partner, dry_run, yes):  # fmt: skip
+    """Change a tenant's name, limits, feature flags, status, ScaiKey link or partner (audited).
+
+    Idempotent. A status change shows the plan and asks on a terminal; without one it needs
+    --yes (exit 2). --dry-run prints the plan and writes nothing.
 
     Example: scaiwave admin update-tenant acme --limit max_rooms=500 --feature ai.enabled=true
     """
     from scaiwave_admin.usecases import tenants
 
-    changes = tenants.check_changes(name, limits, features, unset, status)
+    if partner_ref and no_partner:
+        raise click.UsageError("--partner and --no-partner exclude each other")
+    changes = tenants.check_changes(
+        name, limits, features, unset, status, scaikey_tenant_id, partner_ref, no_partner
+    )
     actor = app.actor
-    record = tenants.update(app.store, actor, tenant_ref, changes)
+    plan = tenants.plan_update(app.store, actor, tenant_ref, changes)
+    if dry_run:
+        app.out.info(f"{plan.text()}\ndry run: nothing was changed")
+        app.out.record(plan.record())
+        return
+    if plan.needs_confirmation:
+        api.confirm(plan.text(), yes=yes)
+    record = tenants.update(app.store, actor, tenant_ref, changes, expect=plan)
     if record["result"] == "unchanged":
         app.out.info(f"tenant {record['slug']!r} already has these values: unchanged")
     _print_record(app, record)

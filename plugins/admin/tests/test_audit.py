@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from scaiwave_cli import api
 
 m = api.store.models
+KEY_SAFETY = ["--server-name", "wave.test", "--allow-unencrypted"]  # issue 13's key rules
 
 
 def _count(store, model):
@@ -29,8 +30,8 @@ def history(cli, store):
         cli.json("admin", "create-tenant", "--slug", slug, "--name", slug.title(),
                  "--scaikey-tenant-id", f"tnt_{slug}", *args)  # fmt: skip
     cli.json("admin", "update-tenant", "acme", "--limit", "max_rooms=5")
-    cli.json("admin", "update-tenant", "zeta", "--status", "suspended")
-    cli.json("admin", "federation", "key", "generate")
+    cli.json("admin", "update-tenant", "zeta", "--status", "suspended", "--yes")
+    cli.json("admin", "federation", "key", "generate", *KEY_SAFETY)
     return store
 
 
@@ -107,7 +108,7 @@ def test_audit_row_and_change_share_one_transaction(cli, store, monkeypatch):
     result = cli.invoke("admin", "create-tenant", "--slug", "acme", "--name", "A",
                         "--scaikey-tenant-id", "tnt_a")  # fmt: skip
     assert result.exit_code == 1 and "audit table unavailable" in result.stderr
-    result = cli.invoke("admin", "federation", "key", "generate")
+    result = cli.invoke("admin", "federation", "key", "generate", *KEY_SAFETY)
     assert result.exit_code == 1
     assert _count(store, m.Tenant) == 0 and _count(store, m.FederationKey) == 0
     assert _count(store, m.AuditEntry) == 0

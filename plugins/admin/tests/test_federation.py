@@ -20,6 +20,16 @@ from scaiwave_cli import api
 
 m = api.store.models
 KEY = ["admin", "federation", "key"]
+# Issue 13: keys need a server name and, without SCAIWAVE_KEY_ENCRYPTION_KEY, the plaintext opt-in
+# (test_federation_safety.py tests both refusals); harmless where the encryption key is set.
+GENERATE = [*KEY, "generate", "--allow-unencrypted"]
+ROTATE = [*KEY, "rotate", "--allow-unencrypted"]
+
+
+@pytest.fixture(autouse=True)
+def _server_name(scaiwave_env, monkeypatch):
+    """In the environment (not only cli.env): the subprocess rotations see it too."""
+    monkeypatch.setenv("SCAIWAVE_SERVER_NAME", "wave.test")
 
 
 def _keys(store):
@@ -54,7 +64,7 @@ def _watch_database(store, key_watch, cli, **env):
 
 
 def test_generate_first_key_unencrypted_warns(cli, store, key_watch):
-    result = cli.invoke("--output", "json", "--debug", *KEY, "generate")
+    result = cli.invoke("--output", "json", "--debug", *GENERATE)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert re.fullmatch(r"ed25519:[a-z2-7]{8}", out["id"])
@@ -77,7 +87,7 @@ def test_generate_first_key_unencrypted_warns(cli, store, key_watch):
     }  # fmt: skip
     _watch_database(store, key_watch, cli)
 
-    again = cli.invoke("--output", "json", *KEY, "generate")
+    again = cli.invoke("--output", "json", *GENERATE)
     assert again.exit_code == 1
     error = _error(again)
     assert error["code"] == "SW_FEDERATION_KEY_EXISTS" and "rotate" in error["hint"]
@@ -89,10 +99,10 @@ def test_generate_and_rotate_encrypt_with_fernet_key(cli, store, key_watch):
     fernet_key = Fernet.generate_key().decode()
     env = {"SCAIWAVE_KEY_ENCRYPTION_KEY": fernet_key}
     key_watch.secrets.add(fernet_key)
-    first = cli.invoke("--output", "json", "--debug", *KEY, "generate", env=env)
+    first = cli.invoke("--output", "json", "--debug", *GENERATE, env=env)
     assert first.exit_code == 0 and "not set" not in first.stderr
     assert json.loads(first.stdout)["encrypted"] is True
-    rotated = cli.json(*KEY, "rotate", env=env)
+    rotated = cli.json(*ROTATE, env=env)
     assert rotated["encrypted"] is True
     for row in _keys(store):
         assert row.encrypted and row.private_key.startswith("gAAAA")  # a Fernet token
@@ -100,7 +110,7 @@ def test_generate_and_rotate_encrypt_with_fernet_key(cli, store, key_watch):
         api.fedkeys.public_key(row).verify(private.sign(b"x"), b"x")
     _watch_database(store, key_watch, cli, **env)
 
-    wrong = cli.invoke("--output", "json", *KEY, "rotate",
+    wrong = cli.invoke("--output", "json", *ROTATE,
                        env={"SCAIWAVE_KEY_ENCRYPTION_KEY": "not-a-fernet-key"})  # fmt: skip
     assert wrong.exit_code == 2 and "SW_CONFIG_INVALID" in wrong.stderr
     assert len(_keys(store)) == 2
@@ -110,9 +120,9 @@ def test_generate_and_rotate_encrypt_with_fernet_key(cli, store, key_watch):
 
 
 def test_rotate_keeps_previous_published_for_the_overlap(cli, store):
-    first = cli.json(*KEY, "generate")
+    first = cli.json(*GENERATE)
     before = api.store.utcnow()
-    second = cli.json(*KEY, "rotate")
+    second = cli.json(*ROTATE)
     assert second["previous"] == first["id"] and second["id"] != first["id"]
     old, new = _keys(store)
     assert (old.id, old.active_slot, new.id, new.active_slot) == (
@@ -128,7 +138,7 @@ def test_rotate_keeps_previous_published_for_the_overlap(cli, store):
     assert entry.details["before"] == {"active": first["id"]}
     assert entry.details["after"]["previous"] == first["id"]
 
-    third = cli.json(*KEY, "rotate", "--overlap", "7d", "--expect-active", second["id"])
+    third = cli.json(*ROTATE, "--overlap", "7d", "--expect-active", second["id"])
     row = {k.id: k for k in _keys(store)}[second["id"]]
     assert abs(row.expires_at - (before + dt.timedelta(days=7))) < dt.timedelta(minutes=5)
     states = {r["id"]: r["state"] for r in cli.json(*KEY, "list")}
@@ -143,14 +153,14 @@ def test_rotate_keeps_previous_published_for_the_overlap(cli, store):
     ],
 )
 def test_rotate_rejects(cli, store, args, code):
-    cli.json(*KEY, "generate")
-    result = cli.invoke("--output", "json", *KEY, "rotate", *args)
+    cli.json(*GENERATE)
+    result = cli.invoke("--output", "json", *ROTATE, *args)
     assert result.exit_code == 1 and _error(result)["code"] == code
     assert len(_keys(store)) == 1 and len(_audit(store)) == 1
 
 
 def test_rotate_without_a_key_names_generate(cli, store):
-    result = cli.invoke(*KEY, "rotate")
+    result = cli.invoke(*ROTATE)
     assert result.exit_code == 1 and "SW_FEDERATION_KEY_MISSING" in result.stderr
     assert "key generate" in result.stderr and _keys(store) == []
 
@@ -160,13 +170,13 @@ def test_rotation_that_lost_the_race_hits_the_unique_active_slot(cli, store, mon
     INSERT collides on ``active_slot`` and everything it did is rolled back (both engines)."""
     from scaiwave_admin.adapters import db
 
-    a = cli.json(*KEY, "generate")["id"]
+    a = cli.json(*GENERATE)["id"]
     with store.session() as s:
         stale = db.active_key_row(s)
-    b = cli.json(*KEY, "rotate")["id"]
+    b = cli.json(*ROTATE)["id"]
     expires_before = {k.id: k.expires_at for k in _keys(store)}
     monkeypatch.setattr(db, "active_key_row", lambda session: stale)
-    result = cli.invoke("--output", "json", *KEY, "rotate")
+    result = cli.invoke("--output", "json", *ROTATE)
     assert result.exit_code == 1, result.output
     assert _error(result)["code"] == "SW_FEDERATION_ROTATE_CONFLICT"
     keys = _keys(store)
@@ -175,7 +185,7 @@ def test_rotation_that_lost_the_race_hits_the_unique_active_slot(cli, store, mon
     assert len(_audit(store)) == 2
     # the same for a generate that missed the active key
     monkeypatch.setattr(db, "active_key_row", lambda session: None)
-    result = cli.invoke(*KEY, "generate")
+    result = cli.invoke(*GENERATE)
     assert result.exit_code == 1 and "SW_FEDERATION_KEY_EXISTS" in result.stderr
     assert len(_keys(store)) == 2
 
@@ -199,8 +209,8 @@ def _outcomes(procs, key_watch):
 
 
 def test_two_concurrent_rotations_exactly_one_wins(cli, store, key_watch):
-    a = cli.json(*KEY, "generate")["id"]
-    procs = [_spawn(*KEY, "rotate", "--expect-active", a) for _ in range(2)]
+    a = cli.json(*GENERATE)["id"]
+    procs = [_spawn(*ROTATE, "--expect-active", a) for _ in range(2)]
     assert _outcomes(procs, key_watch) == [(0, None), (1, "SW_FEDERATION_ROTATE_CONFLICT")]
     keys = _keys(store)
     assert len(keys) == 2 and sum(k.active_slot == 1 for k in keys) == 1
@@ -209,7 +219,7 @@ def test_two_concurrent_rotations_exactly_one_wins(cli, store, key_watch):
 
 
 def test_two_concurrent_generates_exactly_one_wins(cli, store, key_watch):
-    procs = [_spawn(*KEY, "generate") for _ in range(2)]
+    procs = [_spawn(*GENERATE) for _ in range(2)]
     assert _outcomes(procs, key_watch) == [(0, None), (1, "SW_FEDERATION_KEY_EXISTS")]
     assert [k.active_slot for k in _keys(store)] == [1]
     _watch_database(store, key_watch, cli)
@@ -223,11 +233,11 @@ def test_rotations_blocked_together_then_released_race_on_the_constraint(
     (SQLite serializes writers with BEGIN IMMEDIATE: the stale-read test above covers it.)"""
     if not db_url.startswith("mysql"):
         pytest.skip("needs concurrent writers (MariaDB); SQLite is covered by the stale-read test")
-    a = cli.json(*KEY, "generate")["id"]
+    a = cli.json(*GENERATE)["id"]
     holder = store.engine.connect()
     trx = holder.begin()
     holder.execute(text("SELECT id FROM federation_keys WHERE id = :id FOR UPDATE"), {"id": a})
-    procs = [_spawn(*KEY, "rotate") for _ in range(2)]
+    procs = [_spawn(*ROTATE) for _ in range(2)]
     try:
         deadline = time.monotonic() + 60
         with store.engine.connect() as probe:
@@ -256,10 +266,10 @@ def test_rotations_blocked_together_then_released_race_on_the_constraint(
 
 
 def test_list_shows_every_state(cli, store):
-    a = cli.json(*KEY, "generate")["id"]
-    b = cli.json(*KEY, "rotate", "--overlap", "0s")["id"]  # a expires at once
-    c = cli.json(*KEY, "rotate")["id"]
-    d = cli.json(*KEY, "rotate")["id"]
+    a = cli.json(*GENERATE)["id"]
+    b = cli.json(*ROTATE, "--overlap", "0s")["id"]  # a expires at once
+    c = cli.json(*ROTATE)["id"]
+    d = cli.json(*ROTATE)["id"]
     cli.json(*KEY, "revoke", b, "--yes")
     rows = cli.json(*KEY, "list")
     assert [(r["id"], r["state"]) for r in rows] == [
@@ -274,10 +284,10 @@ def test_list_shows_every_state(cli, store):
 
 
 def test_revoke_needs_yes_and_is_audited(cli, store):
-    a = cli.json(*KEY, "generate")["id"]
-    b = cli.json(*KEY, "rotate")["id"]
+    a = cli.json(*GENERATE)["id"]
+    b = cli.json(*ROTATE)["id"]
     refused = cli.invoke("--output", "json", *KEY, "revoke", a)
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # issue 13: api.confirm (was 1 with its own --yes)
     assert _error(refused)["code"] == "SW_CONFIRMATION_REQUIRED"
     assert all(k.revoked_at is None for k in _keys(store)) and len(_audit(store)) == 2
 
@@ -303,19 +313,19 @@ def test_revoke_needs_yes_and_is_audited(cli, store):
     # revoking the active key leaves none: a warning, and generate is allowed again
     active = cli.invoke(*KEY, "revoke", b, "--yes")
     assert active.exit_code == 0 and "no signing key now" in active.stderr
-    assert cli.json(*KEY, "generate")["state"] == "active"
+    assert cli.json(*GENERATE)["state"] == "active"
 
 
 def test_prune_deletes_only_expired_keys(cli, store):
-    a = cli.json(*KEY, "generate")["id"]
-    b = cli.json(*KEY, "rotate", "--overlap", "0s")["id"]
-    c = cli.json(*KEY, "rotate")["id"]
+    a = cli.json(*GENERATE)["id"]
+    b = cli.json(*ROTATE, "--overlap", "0s")["id"]
+    c = cli.json(*ROTATE)["id"]
     dry = cli.invoke("--output", "json", *KEY, "prune", "--dry-run")
     assert dry.exit_code == 0 and "would delete 1" in dry.stderr
     assert [(r["id"], r["result"]) for r in json.loads(dry.stdout)] == [(a, "would prune")]
     assert len(_keys(store)) == 3 and len(_audit(store, "federation.key.prune")) == 0
 
-    pruned = cli.json(*KEY, "prune")
+    pruned = cli.json(*KEY, "prune", "--yes")
     assert [r["id"] for r in pruned] == [a]
     assert [k.id for k in _keys(store)] == [b, c]
     [entry] = _audit(store, "federation.key.prune")
@@ -335,9 +345,9 @@ def test_well_known_descriptor(cli, store):
     assert empty.exit_code == 0 and "no active federation signing key" in empty.stderr
     assert json.loads(empty.stdout)["public_key"] == ""
 
-    a = cli.json(*KEY, "generate")["id"]
-    b = cli.json(*KEY, "rotate", "--overlap", "0s")["id"]  # a: expired, not published
-    c = cli.json(*KEY, "rotate")["id"]
+    a = cli.json(*GENERATE)["id"]
+    b = cli.json(*ROTATE, "--overlap", "0s")["id"]  # a: expired, not published
+    c = cli.json(*ROTATE)["id"]
     keys = {k.id: k for k in _keys(store)}
     doc = cli.json("admin", "federation", "well-known", env=env)
     assert doc["server_name"] == "wave.example.com"
@@ -378,7 +388,7 @@ def _ids(args):
 
 @pytest.mark.parametrize("args", COMMANDS[:5], ids=_ids)
 def test_keys_are_platform_only(cli, store, admin_token, args):
-    cli.json(*KEY, "generate")
+    cli.json(*GENERATE)
     for env in (admin_token.env("partner_admin", partner_id="prt_x"),
                 admin_token.env("tenant_admin", tenant_id="tnt_x")):  # fmt: skip
         result = cli.invoke("--output", "json", "admin", *args, env=env)
@@ -389,7 +399,7 @@ def test_keys_are_platform_only(cli, store, admin_token, args):
 
 
 def test_well_known_is_readable_by_any_admin(cli, store, admin_token):
-    cli.json(*KEY, "generate")
+    cli.json(*GENERATE)
     env = admin_token.env("tenant_admin", tenant_id="tnt_x")
     assert cli.json("admin", "federation", "well-known", env=env)["public_key"].startswith(
         "ed25519:"
@@ -423,7 +433,7 @@ def test_database_error_while_writing_a_key_hides_the_statement(cli, store, monk
         raise OperationalError("INSERT INTO federation_keys …", dict(values), Exception("gone"))
 
     monkeypatch.setattr(db, "insert_key", failing_insert)
-    result = cli.invoke("--output", "json", *KEY, "generate")
+    result = cli.invoke("--output", "json", *GENERATE)
     assert result.exit_code == 2, result.output
     error = _error(result)
     assert error["code"] == "SW_DB_ERROR" and "gone" in error["message"]
@@ -434,7 +444,7 @@ def test_stored_keys_are_only_public_in_listings(cli, store):
     """The listing queries never select the private column."""
     from scaiwave_admin.adapters import db
 
-    cli.json(*KEY, "generate")
+    cli.json(*GENERATE)
     with store.session() as s:
         row = db.key_rows(s)[0]
         assert "private_key" not in row._fields

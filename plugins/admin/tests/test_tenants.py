@@ -288,7 +288,7 @@ def test_update_tenant_limits_features_status_audited(cli, seed, store):
         "--feature", "ai.default_model=gpt-large",
         "--feature", 'labels=["a", "b"]',
         "--feature", 'quoted="5"',
-        "--status", "suspended",
+        "--status", "suspended", "--yes",
     )  # fmt: skip
     assert out["result"] == "updated"
     assert out["changed"] == [
@@ -320,7 +320,7 @@ def test_update_tenant_limits_features_status_audited(cli, seed, store):
     assert len(_audit(store, "tenant.update")) == 1
 
     cleared = cli.json("admin", "update-tenant", "acme", "--limit", "max_rooms=none",
-                       "--unset-feature", "labels", "--status", "active")  # fmt: skip
+                       "--unset-feature", "labels", "--status", "active", "--yes")  # fmt: skip
     assert cleared["limits"]["max_rooms"] is None and "labels" not in cleared["features"]
     assert cleared["status"] == "active"
 

@@ -31,20 +31,33 @@ PRIVATE_COLUMNS = ("private_key",)  # never selected by a listing
 # -- partners ---------------------------------------------------------------------------------
 
 
-def find_partner(session, ref: str, *, required: bool = True):
-    """A partner by id, slug or ScaiKey partner id (``SW_PARTNER_NOT_FOUND``, exit 1)."""
+def find_partner(session, ref: str, *, required: bool = True, suggest: bool = False):
+    """A partner by id, slug or ScaiKey partner id (``SW_PARTNER_NOT_FOUND``, exit 1; with
+    ``suggest`` (platform actors only: partners are theirs) "did you mean" the closest slugs)."""
     P = m.Partner
     partner = session.scalars(
         select(P).where(or_(P.id == ref, P.slug == ref, P.scaikey_partner_id == ref)).limit(1)
     ).first()
     if partner is None and required:
+        near = close_matches(ref, session.scalars(select(P.slug)).all()) if suggest else []
         raise api.NotFoundError(
-            f"partner {ref!r} not found",
+            f"partner {ref!r} not found" + did_you_mean(near),
             code=errors.SW_PARTNER_NOT_FOUND,
             hint="list partners with: scaiwave admin list-partners "
             "(or create it: scaiwave admin create-partner)",
         )
     return partner
+
+
+def close_matches(ref: str, names, *, cutoff: float = 0.6) -> list[str]:
+    """The names closest to a mistyped ``ref`` (at most 3)."""
+    import difflib
+
+    return difflib.get_close_matches(ref, list(names), n=3, cutoff=cutoff)
+
+
+def did_you_mean(near: list[str]) -> str:
+    return f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
 
 
 def partner_key(partner) -> str | None:
@@ -343,6 +356,10 @@ def active_key_row(session):
 def key_row(session, key_id: str):
     K = m.FederationKey
     return session.execute(select(*key_columns()).where(K.id == key_id)).first()
+
+
+def key_ids(session) -> list[str]:
+    return list(session.scalars(select(m.FederationKey.id)))
 
 
 def key_rows(session):

@@ -13,7 +13,14 @@ with the other new key on the constraint, the transaction rolls back and the los
 with ``SW_FEDERATION_ROTATE_CONFLICT``. Two generates race the same way.
 
 Every change is audited in its transaction. The callers check ``actor.require_platform`` first
-(platform admins only, except the well-known descriptor).
+(platform admins only, except the well-known descriptor) and the server name
+(``api.fedkeys.require_server_name``).
+
+Key safety (issue 13): before a key is made, ``api.fedkeys.require_key_storage`` refuses a
+plaintext key unless the operator allowed it, always refuses one next to encrypted keys, and
+refuses an encryption key that does not open the stored ones: nothing is written then. Revoke
+and prune are planned first (``revoke_plan``, ``prune_plan``): the command shows the plan, asks
+(``api.confirm``) or stops at ``--dry-run``, then calls ``revoke`` / ``prune``.
 """
 
 from __future__ import annotations
@@ -30,11 +37,13 @@ from scaiwave_cli import api
 PROTOCOL_VERSIONS = ["v1"]
 
 
-def _warn_unencrypted(settings, warn: Callable[[str], None]) -> None:
-    if not settings.key_encryption_key:
+def _check_storage(session, settings, allow_unencrypted: bool, warn) -> None:
+    """Refuse (nothing written) or go on; a plaintext key, allowed, is said loudly."""
+    if not api.fedkeys.require_key_storage(session, settings, allow_unencrypted=allow_unencrypted):
         warn(
             "SCAIWAVE_KEY_ENCRYPTION_KEY is not set: the new private key is stored UNENCRYPTED "
-            "in the database (set it to a Fernet key to encrypt keys at rest)"
+            "in the database (--allow-unencrypted; set it to a Fernet key to encrypt keys at "
+            "rest)"
         )
 
 
@@ -50,7 +59,9 @@ def _db_error(exc, what: str):
     )
 
 
-def generate(store, actor, settings, *, warn: Callable[[str], None]) -> dict:
+def generate(
+    store, actor, settings, *, allow_unencrypted: bool = False, warn: Callable[[str], None]
+) -> dict:
     """The server's first key (refused while an active key exists)."""
     exists = api.DomainError(
         "this server already has an active federation signing key",
@@ -59,10 +70,10 @@ def generate(store, actor, settings, *, warn: Callable[[str], None]) -> dict:
     )
     with store.session() as s:
         active = db.active_key_row(s)
-    if active is not None:
-        exists.details = {"active": active.id}
-        raise exists
-    _warn_unencrypted(settings, warn)
+        if active is not None:
+            exists.details = {"active": active.id}
+            raise exists
+        _check_storage(s, settings, allow_unencrypted, warn)
     values = api.fedkeys.new_keypair(settings)
     key_id, public, encrypted = values["id"], values["public_key"], values["encrypted"]
     now = api.store.utcnow()
@@ -99,10 +110,21 @@ def generate(store, actor, settings, *, warn: Callable[[str], None]) -> dict:
     }
 
 
-def rotate(store, actor, settings, *, overlap: dt.timedelta, expected: str | None, warn) -> dict:
+def rotate(
+    store,
+    actor,
+    settings,
+    *,
+    overlap: dt.timedelta,
+    expected: str | None,
+    allow_unencrypted: bool = False,
+    warn,
+) -> dict:
     """A new active key; the previous one stays published for ``overlap``."""
     with store.session() as s:
         current = db.active_key_row(s)
+        if current is not None and not (expected and current.id != expected):
+            _check_storage(s, settings, allow_unencrypted, warn)
     if current is None:
         raise api.DomainError(
             "this server has no active federation signing key to rotate",
@@ -117,7 +139,6 @@ def rotate(store, actor, settings, *, overlap: dt.timedelta, expected: str | Non
     if expected and current.id != expected:
         conflict.details = {"expected": expected, "active": current.id}
         raise conflict
-    _warn_unencrypted(settings, warn)
     values = api.fedkeys.new_keypair(settings)
     key_id, public, encrypted = values["id"], values["public_key"], values["encrypted"]
     now = api.store.utcnow()
@@ -167,29 +188,37 @@ def list_keys(store) -> list[dict]:
         return [db.key_record(row, now) for row in db.key_rows(s)]
 
 
-def revoke(store, actor, key_id: str, *, yes: bool, reason: str | None) -> tuple[str, dict]:
-    """``(state before, key record after)``; revoking a revoked key changes nothing. Without
-    ``yes``: ``SW_CONFIRMATION_REQUIRED`` (exit 1), nothing changes."""
+def _key_not_found(session, key_id: str):
+    near = db.close_matches(key_id, db.key_ids(session), cutoff=0.8)
+    return api.NotFoundError(
+        f"federation key {key_id!r} not found" + db.did_you_mean(near),
+        code=errors.SW_FEDERATION_KEY_NOT_FOUND,
+        hint="list them with: scaiwave admin federation key list",
+        details={"did_you_mean": near} if near else None,
+    )
+
+
+def revoke_plan(store, key_id: str) -> tuple[str, dict]:
+    """``(state now, key record)``; an unknown id is exit 1 with the closest ids."""
+    now = api.store.utcnow()
+    with store.session() as s:
+        row = db.key_row(s, key_id)
+        if row is None:
+            raise _key_not_found(s, key_id)
+        return db.key_state(row, now), db.key_record(row, now)
+
+
+def revoke(store, actor, key_id: str, *, reason: str | None) -> tuple[str, dict]:
+    """``(state before, key record after)``; revoking a revoked key changes nothing. The
+    command has shown the plan and got its confirmation (``revoke_plan``, ``api.confirm``)."""
     now = api.store.utcnow()
     try:
         with store.transaction() as s:
             row = db.key_row(s, key_id)
-            if row is None:
-                raise api.NotFoundError(
-                    f"federation key {key_id!r} not found",
-                    code=errors.SW_FEDERATION_KEY_NOT_FOUND,
-                    hint="list them with: scaiwave admin federation key list",
-                )
+            if row is None:  # pruned meanwhile
+                raise _key_not_found(s, key_id)
             before = db.key_state(row, now)
             if before != "revoked":
-                if not yes:
-                    raise api.DomainError(
-                        f"revoking {key_id} ({before}) removes it from publication at once: "
-                        "peers reject everything it signed",
-                        code=api.errors.SW_CONFIRMATION_REQUIRED,
-                        hint=f"re-run with --yes: scaiwave admin federation key revoke {key_id} "
-                        "--yes",
-                    )
                 db.revoke_key(s, key_id, now=now)
                 api.audit.record(
                     s,
@@ -208,14 +237,21 @@ def revoke(store, actor, key_id: str, *, yes: bool, reason: str | None) -> tuple
     return before, db.key_record(row, now)
 
 
-def prune(store, actor, *, dry_run: bool) -> list[dict]:
-    """The expired keys, deleted (audited) unless ``dry_run``."""
+def prune_plan(store) -> list[dict]:
+    """The keys a prune would delete now: expired (their publication period is over)."""
+    now = api.store.utcnow()
+    with store.session() as s:
+        return [db.key_record(row, now) for row in db.expired_keys(s, now)]
+
+
+def prune(store, actor, *, planned: list[str]) -> list[dict]:
+    """Delete the ``planned`` keys that are still expired (audited); returns them."""
     now = api.store.utcnow()
     try:
         with store.transaction() as s:
-            rows = [db.key_record(row, now) for row in db.expired_keys(s, now)]
+            rows = [db.key_record(r, now) for r in db.expired_keys(s, now) if r.id in planned]
             ids = [r["id"] for r in rows]
-            if ids and not dry_run:
+            if ids:
                 db.delete_keys(s, ids)
                 api.audit.record(
                     s,
@@ -229,19 +265,19 @@ def prune(store, actor, *, dry_run: bool) -> list[dict]:
     return rows
 
 
-def well_known(store, settings) -> dict:
-    """The descriptor the server publishes at ``/.well-known/scaiwave/server``."""
+def well_known(store, server: str) -> dict:
+    """The descriptor the server publishes at ``/.well-known/scaiwave/server`` (``server``:
+    the name ``api.fedkeys.require_server_name`` gave)."""
     now = api.store.utcnow()
     with store.session() as s:
         rows = db.key_rows(s)
-    return descriptor(settings, rows, now)
+    return descriptor(server, rows, now)
 
 
-def descriptor(settings, rows, now) -> dict:
+def descriptor(server: str, rows, now) -> dict:
     """``/.well-known/scaiwave/server``: the server name, the current key (``public_key`` as
     ``ed25519:<base64>``, as the server publishes it) and every key a peer may still verify
     with (current and previous, each with its expiry)."""
-    server = settings.server_name
     base = f"https://{server}/_scaiwave/federation/v1"
     current = None
     verify_keys = {}
