@@ -23,6 +23,10 @@ The model
 - The migration does not seed the built-in rows: ``ensure_builtin_roles`` creates the missing
   ones, idempotently, inside the caller's transaction (``scaiwave role …`` calls it first thing).
   Until then ``check`` evaluates ``workspace_members`` rows with the shipped sets.
+- A built-in role's permissions can be overridden per tenant: a ``role_overrides`` row
+  (tenant, role, permission, granted) adds (granted true) or takes away (false) one permission
+  of that built-in in that tenant only; without a row the global set applies. ``check`` honours
+  it and marks the link it decided (``tenant_override`` true in the chain).
 - A participant holds a role at a scope:
   * tenant scope: a ``role_assignments`` row with no workspace. It applies to the tenant itself
     and to every workspace of the tenant;
@@ -34,7 +38,8 @@ The model
 Cost
 ----
 ``check`` runs exactly two SQL statements (the participant, then every role the participant
-holds at the applicable scopes with a flag saying whether it grants the permission), whatever
+holds at the applicable scopes with a flag saying whether it grants the permission, and the
+tenant's override of that flag), whatever
 the number of participants, roles or assignments; both read only the participant's own rows
 through unique indexes (``_statements`` says how the plan is kept that way on SQLite too).
 """
@@ -194,7 +199,8 @@ def validate(permissions) -> list[str]:
 @dataclass
 class Decision:
     """``allowed``; ``chain``: every role the participant holds at an applicable scope, each with
-    ``grants`` (does it carry the permission); ``reason``: one human sentence."""
+    ``grants`` (does it carry the permission) and ``tenant_override`` (the tenant's override of a
+    built-in decided ``grants``); ``reason``: one human sentence."""
 
     allowed: bool
     permission: str
@@ -225,10 +231,15 @@ def decide(permission: str, held: list[dict], *, workspace_id=None, blocked: str
         first = granting[0]
         at = "tenant scope" if first["scope"] == "tenant" else f"workspace {first['workspace_id']}"
         reason = f"granted by role {first['role']!r} held at {at}"
+        if first.get("tenant_override"):
+            reason += " (overridden in this tenant)"
         return Decision(True, permission, held, reason)
     if held:
         names = ", ".join(sorted({h["role"] for h in held}))
         reason = f"none of the roles held in {where} ({names}) grants {permission!r}"
+        overridden = sorted({h["role"] for h in held if h.get("tenant_override")})
+        if overridden:
+            reason += f" ({', '.join(overridden)} overridden in this tenant)"
     else:
         reason = f"the participant holds no role in {where}"
     return Decision(False, permission, held, reason)
@@ -266,22 +277,22 @@ def check(session, *, tenant_id, participant_id, permission, workspace_id=None) 
 
 def held_roles(session, tenant_id, participant_id, permission, workspace_id=None) -> list[dict]:
     """Every role ``participant_id`` holds at a scope that applies to (tenant, workspace), with
-    ``grants`` telling whether it carries ``permission``. One statement (see ``_statements``)."""
+    ``grants`` telling whether it carries ``permission`` in this tenant (the tenant's override
+    first, else the role's set). One statement (see ``_statements``)."""
+    params = {"participant_id": participant_id, "permission": permission, "tenant_id": tenant_id}
     if workspace_id is None:
         stmt = _statements()["held_in_tenant"]
-        params = {"participant_id": participant_id, "permission": permission}
     else:
         stmt = _statements()["held_in_workspace"]
-        params = {
-            "participant_id": participant_id,
-            "permission": permission,
-            "workspace_id": workspace_id,
-        }
+        params["workspace_id"] = workspace_id
     held = []
     for row in session.connection().execute(stmt, params):
         if row.tenant_id != tenant_id:
             continue  # a row of another tenant (inconsistent data) never counts
-        if row.source == "workspace_member" and row.role_id is None:
+        overridden = row.override is not None
+        if overridden:
+            grants = bool(row.override)  # the tenant's override of a built-in wins
+        elif row.source == "workspace_member" and row.role_id is None:
             # built-in role rows not seeded yet: fall back to the shipped set
             grants = permission in SHIPPED_PERMISSIONS.get(row.role, frozenset())
         else:
@@ -294,6 +305,7 @@ def held_roles(session, tenant_id, participant_id, permission, workspace_id=None
                 "source": row.source,
                 "builtin": bool(row.builtin),
                 "grants": grants,
+                "tenant_override": overridden,
             }
         )
     return held
@@ -312,7 +324,9 @@ def _statements() -> dict:
     ``(participant_id, role_id, scope_key)`` index only (the participant's few rows, whatever
     the tenant's size: ``tenant_id`` is compared in Python, not in SQL, so no planner prefers
     the ``(tenant_id, role_id)`` index and walks the whole tenant), ``workspace_members`` by its
-    primary key, and both are the left side of LEFT JOINs, which SQLite never reorders.
+    primary key, and both are the left side of LEFT JOINs, which SQLite never reorders. The
+    tenant's override (``role_overrides``) is one more LEFT JOIN, on its whole primary key
+    (``:tenant_id``, the role, ``:permission``): at most one row per role held.
     """
     if _STATEMENTS:
         return _STATEMENTS
@@ -321,7 +335,12 @@ def _statements() -> dict:
     from scaiwave_cli.store import models as m
 
     ra, r, rp, wm, p = m.RoleAssignment, m.Role, m.RolePermission, m.WorkspaceMember, m.Participant
+    ro = m.RoleOverride
     participant_id, permission = bindparam("participant_id"), bindparam("permission")
+    tenant_id = bindparam("tenant_id")
+
+    def override_of(role_id):
+        return and_(ro.tenant_id == tenant_id, ro.role_id == role_id, ro.permission == permission)
 
     def from_assignments(scopes):
         return (
@@ -333,10 +352,12 @@ def _statements() -> dict:
                 r.builtin.label("builtin"),
                 ra.workspace_id.label("workspace_id"),
                 case((rp.role_id.is_not(None), 1), else_=0).label("granted"),
+                ro.granted.label("override"),
             )
             .select_from(ra)
             .outerjoin(r, r.id == ra.role_id)
             .outerjoin(rp, and_(rp.role_id == ra.role_id, rp.permission == permission))
+            .outerjoin(ro, override_of(ra.role_id))
             .where(ra.participant_id == participant_id, ra.scope_key.in_(scopes))
         )
 
@@ -349,10 +370,12 @@ def _statements() -> dict:
             literal(True).label("builtin"),
             wm.workspace_id.label("workspace_id"),
             case((rp.role_id.is_not(None), 1), else_=0).label("granted"),
+            ro.granted.label("override"),
         )
         .select_from(wm)
         .outerjoin(r, and_(r.tenant_id.is_(None), r.name == wm.role, r.builtin.is_(True)))
         .outerjoin(rp, and_(rp.role_id == r.id, rp.permission == permission))
+        .outerjoin(ro, override_of(r.id))
         .where(wm.workspace_id == bindparam("workspace_id"), wm.participant_id == participant_id)
     )
     _STATEMENTS.update(

@@ -2,7 +2,8 @@
 # fresh temp dir, embedded SQLite, DEMO_OUT a scratch dir; S = the scaiwave command, default
 # `scaiwave` on PATH). Shows every `scaiwave role` command on a tenant it seeds itself (no
 # command creates participants): tenant roledemo, workspaces design and ops, participants
-# ada (owner of design), ben, cy and dee.
+# ada (owner of design), ben, cy and dee; tenant rolebeta with eve, editor of its workspace
+# general (to show that a tenant override stays in its tenant).
 
 S="${S:-scaiwave}"
 ROLE_OUT="${DEMO_OUT:-$SCAIWAVE_HOME}/role"
@@ -34,6 +35,17 @@ with store.transaction() as s:
         s.flush()
         s.add(m.WorkspaceMember(workspace_id="ws-roledemo-design", participant_id="prt-ada",
                                 tenant_id="tnt-roledemo", role="owner"))
+    if s.get(m.Tenant, "tnt-rolebeta") is None:
+        s.add(m.Tenant(id="tnt-rolebeta", slug="rolebeta", name="Role beta",
+                       scaikey_tenant_id="tnt_rolebeta"))
+        s.flush()
+        s.add(m.Workspace(id="ws-rolebeta-general", tenant_id="tnt-rolebeta", slug="general",
+                          name="General"))
+        s.add(m.Participant(id="prt-eve", tenant_id="tnt-rolebeta", display_name="Eve",
+                            email="eve@rolebeta.test"))
+        s.flush()
+        s.add(m.WorkspaceMember(workspace_id="ws-rolebeta-general", participant_id="prt-eve",
+                                tenant_id="tnt-rolebeta", role="editor"))
 store.close()
 print("seeded")
 PY
@@ -63,12 +75,28 @@ else
   echo "exit $? (refused as expected)"
 fi
 
-echo "== $S role permissions remove moderator room.ban --tenant roledemo"
-$S role permissions remove moderator room.ban --tenant roledemo
+echo "== $S role permissions remove moderator room.ban --tenant roledemo --dry-run   (the plan, nothing written)"
+$S role permissions remove moderator room.ban --tenant roledemo --dry-run
 
-echo "== $S role permissions add viewer room.invite; then reset viewer   (built-ins restore their shipped set)"
-$S --output json role permissions add viewer room.invite | grep -E '"(result|customized)"'
-$S role permissions reset viewer
+echo "== the same without --yes and without a terminal: exit 2, SW_CONFIRMATION_REQUIRED names --yes"
+if $S role permissions remove moderator room.ban --tenant roledemo </dev/null; then
+  echo "unexpected: removed without a confirmation"; false
+else
+  echo "exit $? (refused as expected)"
+fi
+
+echo "== $S role permissions remove moderator room.ban --tenant roledemo --yes   (scripted: no prompt)"
+$S role permissions remove moderator room.ban --tenant roledemo --yes
+
+echo "== a built-in needs --tenant or --all-tenants: $S role permissions add viewer room.invite   (exit 2)"
+if $S role permissions add viewer room.invite; then
+  echo "unexpected: accepted"; false
+else
+  echo "exit $? (refused as expected)"
+fi
+
+echo "== $S role permissions add viewer room.invite --all-tenants --dry-run   (every tenant: the plan says how many)"
+$S role permissions add viewer room.invite --all-tenants --dry-run
 
 echo "== $S role assign ben@roledemo.test editor --tenant roledemo --workspace design   (a workspace membership)"
 $S role assign ben@roledemo.test editor --tenant roledemo --workspace design
@@ -95,6 +123,32 @@ fi
 echo "== $S --output json role check prt-cy workspace.manage_members --tenant roledemo --workspace ops"
 $S --output json role check prt-cy workspace.manage_members --tenant roledemo --workspace ops
 
+echo "== an error is exit 1 with nothing on stdout (denied is exit 1 with the verdict on stdout)"
+if out="$($S role check ben@roledemo.test create_nte --tenant roledemo)"; then
+  echo "unexpected: allowed"; false
+else
+  echo "exit $?, stdout: '${out}' (empty: an error, not a verdict)"
+fi
+
+echo "== a tenant override: $S role permissions remove editor create_note --tenant roledemo --yes"
+$S role permissions remove editor create_note --tenant roledemo --yes
+
+echo "== ben (editor in roledemo) is now denied; the chain names the override"
+if $S role check ben@roledemo.test create_note --tenant roledemo --workspace design; then
+  echo "unexpected: allowed"; false
+else
+  echo "exit $? (denied as expected)"
+fi
+
+echo "== eve (editor in rolebeta) is not affected: exit 0"
+$S role check eve@rolebeta.test create_note --tenant rolebeta --workspace general
+
+echo "== $S role show editor --tenant roledemo   (the built-in as it is in roledemo)"
+$S role show editor --tenant roledemo
+
+echo "== $S role permissions reset editor --tenant roledemo --yes   (drops roledemo's override)"
+$S role permissions reset editor --tenant roledemo --yes
+
 echo "== $S role unassign prt-ada owner --tenant roledemo --workspace design   (last owner: exit 1)"
 if $S role unassign prt-ada owner --tenant roledemo --workspace design; then
   echo "unexpected: removed"; false
@@ -109,14 +163,10 @@ else
   echo "exit $? (refused as expected)"
 fi
 
-cat > "$ROLE_OUT/assignments.csv" <<'CSV'
-participant,role,scope
-ben@roledemo.test,viewer,workspace:ops
-prt-dee,member,tenant
-prt-ada,tenant_admin,tenant
-prt-ben,editor,workspace:design
-CSV
-echo "== $S role assign --from-file assignments.csv --tenant roledemo --dry-run"
+# as Excel saves "CSV UTF-8": a byte-order mark and CRLF line ends
+printf '\xef\xbb\xbfparticipant,role,scope\r\nben@roledemo.test,viewer,workspace:ops\r\nprt-dee,member,tenant\r\nprt-ada,tenant_admin,tenant\r\nprt-ben,editor,workspace:design\r\n' \
+  > "$ROLE_OUT/assignments.csv"
+echo "== $S role assign --from-file assignments.csv --tenant roledemo --dry-run   (UTF-8 with BOM, CRLF)"
 cat "$ROLE_OUT/assignments.csv"
 $S role assign --from-file "$ROLE_OUT/assignments.csv" --tenant roledemo --dry-run
 
@@ -147,8 +197,18 @@ else
   echo "exit $? (refused as expected)"
 fi
 
-echo "== $S role delete moderator --tenant roledemo --reassign-to editor"
-$S role delete moderator --tenant roledemo --reassign-to editor
+echo "== $S role delete modrator --tenant roledemo --yes   (a typo: exit 1, did you mean moderator)"
+if $S role delete modrator --tenant roledemo --yes; then
+  echo "unexpected: accepted"; false
+else
+  echo "exit $? (refused as expected)"
+fi
+
+echo "== $S role delete moderator --tenant roledemo --reassign-to editor --dry-run"
+$S role delete moderator --tenant roledemo --reassign-to editor --dry-run
+
+echo "== $S role delete moderator --tenant roledemo --reassign-to editor --yes"
+$S role delete moderator --tenant roledemo --reassign-to editor --yes
 
 echo "== $S role list --tenant roledemo"
 $S role list --tenant roledemo

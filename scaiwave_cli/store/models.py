@@ -373,6 +373,25 @@ class RolePermission(Base):
     permission: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
+class RoleOverride(Base):
+    """One tenant's override of one permission of a built-in role: ``granted`` true adds it to
+    the role in that tenant, false takes it away; no row: the global set (``role_permissions``)
+    applies. Written by ``scaiwave role permissions add|remove|reset <built-in> --tenant T``;
+    read by ``permissions.check`` through the primary key (tenant, role, permission)."""
+
+    __tablename__ = "role_overrides"
+    __table_args__ = (Index(None, "role_id"), TABLE_ARGS)
+
+    tenant_id: Mapped[str] = mapped_column(
+        Id, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True
+    )
+    permission: Mapped[str] = mapped_column(String(100), primary_key=True)
+    granted: Mapped[bool] = mapped_column(Boolean)
+
+
 class RoleAssignment(Base):
     """A participant holds a role at a scope: the tenant (``workspace_id`` NULL) or one workspace.
     ``scope_key`` is ``workspace_id`` or ``''`` so one unique constraint covers both scopes (SQL

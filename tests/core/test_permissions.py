@@ -50,6 +50,17 @@ world_st = st.fixed_dictionaries(
             st.sampled_from(sorted(P.BUILTIN_ROLES)), perm_sets, max_size=3
         ),
         "custom": st.fixed_dictionaries({"c-tenant": perm_sets, "c-ws": perm_sets}),
+        # tenant overrides of built-ins: acme's decide in acme, beta's must never count there
+        "tenant_overrides": st.fixed_dictionaries(
+            {
+                t: st.dictionaries(
+                    st.tuples(st.sampled_from(sorted(P.BUILTIN_ROLES)), st.sampled_from(PERMS)),
+                    st.booleans(),
+                    max_size=6,
+                )
+                for t in ("tnt-acme", "tnt-beta")
+            }
+        ),
         "tenant": st.sets(
             st.tuples(st.sampled_from(PEOPLE + [OUTSIDER]), st.sampled_from(TENANT_ROLES)),
             max_size=6,
@@ -67,10 +78,11 @@ world_st = st.fixed_dictionaries(
 
 
 def _write(store, w) -> dict:
-    """Replace acme's role data with ``w``; returns {role name: permissions}."""
+    """Replace acme's role data with ``w``; returns {role name: permissions in acme}."""
     m = api.store.models
     with store.transaction() as s:
         P.ensure_builtin_roles(s)
+        s.execute(delete(m.RoleOverride))
         s.execute(delete(m.RoleAssignment))
         s.execute(delete(m.WorkspaceMember).where(m.WorkspaceMember.tenant_id == "tnt-acme"))
         customs = select(m.Role.id).where(m.Role.tenant_id.is_not(None))
@@ -84,6 +96,13 @@ def _write(store, w) -> dict:
             perms[name] = set(w["overrides"].get(name, P.SHIPPED_PERMISSIONS[name]))
             s.execute(delete(m.RolePermission).where(m.RolePermission.role_id == ids[name]))
             s.add_all(m.RolePermission(role_id=ids[name], permission=p) for p in perms[name])
+        for tenant_id, overrides in w["tenant_overrides"].items():
+            s.add_all(
+                m.RoleOverride(tenant_id=tenant_id, role_id=ids[name], permission=p, granted=g)
+                for (name, p), g in overrides.items()
+            )
+        for (name, p), granted in w["tenant_overrides"]["tnt-acme"].items():
+            (perms[name].add if granted else perms[name].discard)(p)
         for name, level in (("c-tenant", "tenant"), ("c-ws", "workspace")):
             role = m.Role(tenant_id="tnt-acme", name=name, builtin=False, level=level)
             s.add(role)
@@ -156,6 +175,11 @@ def test_check_agrees_with_brute_force(store, tenants, w):
                     granting = {c["role"] for c in decision.chain if c["grants"]}
                     assert decision.allowed == bool(expected), (pid, permission, ws)
                     assert granting == expected, (pid, permission, ws, decision.chain)
+                    for link in decision.chain:
+                        key = (link["role"], permission)
+                        assert link["tenant_override"] == (
+                            key in w["tenant_overrides"]["tnt-acme"]
+                        ), (pid, permission, ws, decision.chain)
 
 
 # -- before seeding -----------------------------------------------------------------------------
@@ -183,3 +207,42 @@ def test_check_before_seeding_uses_the_shipped_sets(store, tenants):
         assert not other.allowed and "not in this tenant" in other.reason
         with pytest.raises(P.UnknownPermission):
             P.check(s, tenant_id="tnt-acme", participant_id="prt-alice", permission="nope")
+
+
+# -- tenant overrides of built-in roles --------------------------------------------------------
+
+
+def test_a_tenant_override_decides_in_its_tenant_only_in_two_statements(store, tenants):
+    from sqlalchemy import event
+
+    m = api.store.models
+    with store.transaction() as s:
+        P.ensure_builtin_roles(s)
+        editor = s.scalar(select(m.Role.id).where(m.Role.name == "editor", m.Role.builtin))
+        viewer = s.scalar(select(m.Role.id).where(m.Role.name == "viewer", m.Role.builtin))
+        s.add(m.WorkspaceMember(workspace_id="ws-acme-design", participant_id="prt-bob",
+                                tenant_id="tnt-acme", role="editor"))  # fmt: skip
+        s.add(m.WorkspaceMember(workspace_id="ws-acme-design", participant_id="prt-carol",
+                                tenant_id="tnt-acme", role="viewer"))  # fmt: skip
+        s.add(m.RoleOverride(tenant_id="tnt-acme", role_id=editor, permission="create_note",
+                             granted=False))  # fmt: skip
+        s.add(m.RoleOverride(tenant_id="tnt-beta", role_id=viewer, permission="create_note",
+                             granted=True))  # fmt: skip
+    statements = []
+    with store.session() as s:
+        s.connection()  # the session's connection (and its BEGIN) before counting
+        event.listen(s.get_bind(), "before_cursor_execute", lambda *a, **k: statements.append(1))
+
+        def ask(pid, tenant="tnt-acme", ws="ws-acme-design"):
+            return P.check(s, tenant_id=tenant, participant_id=pid, permission="create_note",
+                           workspace_id=ws)  # fmt: skip
+
+        bob = ask("prt-bob")
+        assert not bob.allowed and bob.chain[0]["tenant_override"] is True
+        assert "overridden in this tenant" in bob.reason
+        carol = ask("prt-carol")  # beta's override of viewer does not count in acme
+        assert not carol.allowed and carol.chain[0]["tenant_override"] is False
+        erin = ask("prt-erin", "tnt-beta", "ws-beta-general")  # beta's owner: no override
+        assert erin.allowed and erin.chain[0]["tenant_override"] is False
+        assert ask("prt-alice").allowed  # owner: not overridden
+        assert len(statements) == 8  # two per check, overrides or not

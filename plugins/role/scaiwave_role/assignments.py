@@ -20,14 +20,16 @@ from scaiwave_role.options import tenant_option, workspace_option
 @click.option(
     "--from-file",
     "from_file",
-    type=click.File("r", encoding="utf-8"),
-    help="CSV of participant,role,scope (scope: tenant | workspace:<slug>); all or nothing",
+    type=click.File("r", encoding="utf-8-sig"),
+    help="CSV of participant,role,scope (scope: tenant | workspace:<slug>; UTF-8 with or "
+    "without BOM, CRLF or LF); all or nothing",
 )
 @click.option(
     "--dry-run", is_flag=True, help="with --from-file: validate and report, change nothing"
 )
+@api.yes_option
 @api.pass_app
-def assign(app, participant, role_name, tenant_slug, workspace_slug, from_file, dry_run):
+def assign(app, participant, role_name, tenant_slug, workspace_slug, from_file, dry_run, yes):
     """Give a participant a role in a tenant or one workspace (or many, from a CSV file).
 
     PARTICIPANT is a participant id or e-mail in the tenant. Workspace roles (owner, editor,
@@ -36,7 +38,10 @@ def assign(app, participant, role_name, tenant_slug, workspace_slug, from_file, 
     role already held reports "unchanged".
 
     --from-file FILE (CSV: participant,role,scope with scope tenant | workspace:<slug>; "-" is
-    stdin) applies every line or none; --dry-run shows what would change.
+    stdin; UTF-8 with or without a byte-order mark, as Excel saves it; CRLF or LF) applies
+    every line or none; --dry-run shows what would change. A file that replaces workspace
+    roles (a line "changed from <role>") shows the plan and asks first: without a terminal
+    --yes is required (exit 2 otherwise).
 
     Example: scaiwave role assign alice@acme.test editor --tenant acme --workspace design
     """
@@ -45,9 +50,10 @@ def assign(app, participant, role_name, tenant_slug, workspace_slug, from_file, 
             raise click.UsageError("--from-file takes no PARTICIPANT, ROLE or --workspace")
         from scaiwave_role.usecases import bulk
 
-        rows, summary = bulk.assign_from_file(app, from_file, tenant_slug, dry_run=dry_run)
+        rows, summary = bulk.assign_from_file(app, from_file, tenant_slug, dry_run=dry_run, yes=yes)
         app.out.rows(rows, bulk.PLAN_COLUMNS, title="Assignments")
-        app.out.info(summary)
+        if summary:
+            app.out.info(summary)
         return
     if dry_run:
         raise click.UsageError("--dry-run goes with --from-file")

@@ -1,4 +1,5 @@
-"""`scaiwave role check`: allowed (exit 0) or denied (exit 1), with the deciding chain.
+"""`scaiwave role check`: allowed (exit 0) or denied (exit 1 with the verdict on stdout), with
+the deciding chain; an error is exit 1 with nothing on stdout.
 
 Light module (imported to build ``--help``): the work is ``scaiwave_role.usecases.check``,
 imported when the command runs.
@@ -21,7 +22,20 @@ from scaiwave_role.options import tenant_option, workspace_option
 def check(ctx, participant, permission, tenant_slug, workspace_slug):
     """May this participant do PERMISSION here? Prints the deciding chain of roles.
 
-    Exit 0 when allowed, 1 when denied (scripts can test it).
+    What a script can rely on (the exit codes are the CLI's own 0/1/2/3):
+
+    \b
+    Exit 0: allowed (the verdict on stdout).
+    Exit 1 with a verdict on stdout: denied. The text starts with "DENIED:";
+      with --output json the record has "allowed": false.
+    Exit 1 with nothing on stdout: an error, no verdict: an unknown participant,
+      permission, tenant or workspace ("Error [SW_...]" on stderr; with --output
+      json an {"error": {"code": "SW_..."}} object on stderr).
+    Exit 2: a usage or configuration error (on stderr, nothing on stdout).
+    Exit 3: the admin token may not see the tenant (likewise).
+
+    So `if scaiwave role check ...; then` is "allowed"; to tell "denied" from an error, test
+    whether stdout is empty.
 
     Example: scaiwave role check alice@acme.test create_note --tenant acme --workspace design
     """
@@ -34,6 +48,9 @@ def check(ctx, participant, permission, tenant_slug, workspace_slug):
         ctx.exit(1)
 
 
+CHAIN_KEYS = ("role", "scope", "workspace", "source", "grants", "tenant_override")
+
+
 def print_check(app, record: dict) -> None:
     """The verdict and its chain: JSON as is, CSV one line per chain link, else plain text."""
     fmt = app.out.format
@@ -44,11 +61,18 @@ def print_check(app, record: dict) -> None:
         keys = ("allowed", "participant", "permission", "tenant", "workspace")
         base = {k: record[k] for k in keys}
         links = record["chain"] or [
-            {"role": None, "scope": None, "workspace": None, "source": None, "grants": None}
+            {
+                "role": None,
+                "scope": None,
+                "workspace": None,
+                "source": None,
+                "grants": None,
+                "tenant_override": None,
+            }
         ]
         app.out.rows(
             ({**base, **{f"chain_{k}": v for k, v in link.items()}} for link in links),
-            [*keys, "chain_role", "chain_scope", "chain_workspace", "chain_source", "chain_grants"],
+            [*keys, *(f"chain_{k}" for k in CHAIN_KEYS)],
         )
         return
     where = f"workspace {record['workspace']!r} of " if record["workspace"] else ""
@@ -62,6 +86,8 @@ def print_check(app, record: dict) -> None:
     for link in record["chain"]:
         at = "tenant" if link["scope"] == "tenant" else f"workspace {link['workspace']}"
         mark = "grants it" if link["grants"] else "does not grant it"
+        if link.get("tenant_override"):
+            mark += " (tenant override)"
         app.out.text(f"  - role {link['role']} at {at} scope ({link['source']}): {mark}")
 
 

@@ -15,3 +15,4 @@ SW_ROLE_NOT_RESETTABLE = "SW_ROLE_NOT_RESETTABLE"  # `permissions reset` of a cu
 SW_WORKSPACE_NEEDS_OWNER = "SW_WORKSPACE_NEEDS_OWNER"  # a workspace would lose its last owner
 SW_TENANT_NEEDS_ADMIN = "SW_TENANT_NEEDS_ADMIN"  # unassigning the last active tenant_admin
 SW_ROLE_FILE_INVALID = "SW_ROLE_FILE_INVALID"  # a --from-file with unreadable or bad lines
+SW_ROLE_PLAN_CHANGED = "SW_ROLE_PLAN_CHANGED"  # the data changed between the plan and the yes

@@ -30,6 +30,15 @@ def print_role(app, record: dict) -> None:
         for key in ("added", "removed", "granted", "revoked"):
             if key in shown:
                 shown[key] = ", ".join(shown[key]) or "-"
+        if "override" in shown:  # a built-in's override in one tenant
+            added, removed = shown["override"]["added"], shown["override"]["removed"]
+            shown["override"] = (
+                "; ".join(
+                    [f"+{', '.join(added)}"] * bool(added)
+                    + [f"-{', '.join(removed)}"] * bool(removed)
+                )
+                or "none (the global set)"
+            )
         app.out.record(shown, title=f"Role {record['name']}")
     else:
         app.out.record(record)

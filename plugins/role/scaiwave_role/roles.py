@@ -80,17 +80,23 @@ def create_role(app, role_name, tenant_slug, from_role, level, description):
     metavar="ROLE",
     help="move the role's assignments to this role first (needed while it is assigned)",
 )
+@click.option("--dry-run", is_flag=True, help="print the plan, change nothing")
+@api.yes_option
 @api.pass_app
-def delete_role(app, role_name, tenant_slug, reassign_to):
-    """Delete a custom role; refused while assigned unless --reassign-to is given.
+def delete_role(app, role_name, tenant_slug, reassign_to, dry_run, yes):
+    """Delete a custom role, after showing the plan and asking; refused while assigned unless
+    --reassign-to is given.
 
-    Built-in roles cannot be deleted. Deleting a role that does not exist reports "unchanged".
+    Without a terminal --yes is required (exit 2 otherwise); --dry-run changes nothing. An
+    unknown name is exit 1 (SW_ROLE_NOT_FOUND, with close names); built-in roles cannot be
+    deleted.
 
-    Example: scaiwave role delete moderator --tenant acme --reassign-to editor
+    Example: scaiwave role delete moderator --tenant acme --reassign-to editor --dry-run
     """
     from scaiwave_role.usecases import roles
 
-    app.out.record(roles.delete_role(app, role_name, tenant_slug, reassign_to))
+    record = roles.delete_role(app, role_name, tenant_slug, reassign_to, dry_run=dry_run, yes=yes)
+    app.out.record(record)
 
 
 COMMANDS = [list_roles, show_role, create_role, delete_role]

@@ -80,6 +80,7 @@ def test_custom_workspace_role_grants_only_in_its_workspace(world):
             "workspace": "ops",
             "source": "role_assignment",
             "grants": True,
+            "tenant_override": False,
         }
     ]
     assert (

@@ -90,7 +90,7 @@ def test_list_table_and_csv(world):
 
 
 def test_show_builtin_reports_permissions_and_differences_from_shipped(world):
-    world.json("role", "permissions", "add", "viewer", "room.invite")
+    world.json("role", "permissions", "add", "viewer", "room.invite", "--all-tenants", "--yes")
     world.json("role", "assign", "prt-carol", "viewer", "--tenant", "acme", "--workspace", "ops")
     shown = world.json("role", "show", "viewer")
     assert shown["permissions"] == ["workspace.read", "room.invite"]
@@ -178,7 +178,9 @@ def test_delete_refused_while_assigned_then_reassigned(world):
     assert "held by 2 participant(s)" in refused.stderr
     assert world.scalar("SELECT COUNT(*) FROM roles WHERE name = 'moderator'") == 1
 
-    done = world.json("role", "delete", "moderator", "--tenant", "acme", "--reassign-to", "editor")
+    done = world.json(
+        "role", "delete", "moderator", "--tenant", "acme", "--reassign-to", "editor", "--yes"
+    )
     assert (done["result"], done["moved"], done["merged"]) == ("deleted", 1, 1)
     # bob becomes an editor member; alice stays owner (a reassignment never demotes)
     assert world.members() == {"prt-alice": "owner", "prt-bob": "editor"}
@@ -201,7 +203,9 @@ def test_delete_reassign_between_custom_roles_merges_duplicates(world):
     world.json("role", "assign", "prt-bob", "a-role", "--tenant", "acme")
     world.json("role", "assign", "prt-carol", "a-role", "--tenant", "acme")
     world.json("role", "assign", "prt-carol", "b-role", "--tenant", "acme")
-    done = world.json("role", "delete", "a-role", "--tenant", "acme", "--reassign-to", "b-role")
+    done = world.json(
+        "role", "delete", "a-role", "--tenant", "acme", "--reassign-to", "b-role", "--yes"
+    )
     assert (done["moved"], done["merged"]) == (1, 1)
     assert world.assignments() == {("prt-bob", "b-role", None), ("prt-carol", "b-role", None)}
 
@@ -214,11 +218,11 @@ def test_delete_reassign_to_a_role_of_another_level_is_refused(world):
     assert world.assignments() == {("prt-bob", "auditor", None)}
 
 
-def test_delete_builtin_is_refused_and_missing_role_is_unchanged(world):
-    result = world.run("role", "delete", "owner", "--tenant", "acme")
+def test_delete_builtin_is_refused_and_missing_role_is_not_found(world):
+    result = world.run("role", "delete", "owner", "--tenant", "acme", "--yes")
     assert result.exit_code == 1 and "SW_ROLE_BUILTIN" in result.stderr
-    gone = world.json("role", "delete", "never-was", "--tenant", "acme")
-    assert gone["result"] == "unchanged"
+    gone = world.run("role", "delete", "never-was", "--tenant", "acme", "--yes")
+    assert gone.exit_code == 1 and "SW_ROLE_NOT_FOUND" in gone.stderr  # issue 13: no "unchanged"
     assert world.changes() == []
 
 
@@ -234,7 +238,7 @@ def test_permissions_add_remove_idempotent_and_audited(world):
     again = world.json("role", "permissions", "add", "moderator", "room.kick", "--tenant", "acme")
     assert again["result"] == "unchanged" and again["granted"] == []
     removed = world.json(
-        "role", "permissions", "remove", "moderator", "room.ban", "--tenant", "acme"
+        "role", "permissions", "remove", "moderator", "room.ban", "--tenant", "acme", "--yes"
     )
     assert removed["revoked"] == ["room.ban"]
     assert world.role_permissions("moderator", "acme") == {"room.kick"}
@@ -266,15 +270,16 @@ def test_unknown_permission_exits_1_with_close_matches_and_changes_nothing(world
 
 
 def test_reset_restores_shipped_set_all_or_named(world):
-    world.json("role", "permissions", "remove", "editor", "create_note", "room.invite")
-    world.json("role", "permissions", "add", "editor", "room.kick")
-    partial = world.json("role", "permissions", "reset", "editor", "create_note")
+    every = ("--all-tenants", "--yes")
+    world.json("role", "permissions", "remove", "editor", "create_note", "room.invite", *every)
+    world.json("role", "permissions", "add", "editor", "room.kick", *every)
+    partial = world.json("role", "permissions", "reset", "editor", "create_note", *every)
     assert partial["granted"] == ["create_note"] and partial["revoked"] == []
     assert world.role_permissions("editor") == {"workspace.read", "create_note", "room.kick"}
-    full = world.json("role", "permissions", "reset", "editor")
+    full = world.json("role", "permissions", "reset", "editor", *every)
     assert full["result"] == "changed" and full["revoked"] == ["room.kick"]
     assert world.role_permissions("editor") == P.SHIPPED_PERMISSIONS["editor"]
-    assert world.json("role", "permissions", "reset", "editor")["result"] == "unchanged"
+    assert world.json("role", "permissions", "reset", "editor", *every)["result"] == "unchanged"
 
 
 def test_reset_of_a_custom_role_is_refused(world):
@@ -283,11 +288,11 @@ def test_reset_of_a_custom_role_is_refused(world):
     assert result.exit_code == 1 and "SW_ROLE_NOT_RESETTABLE" in result.stderr
 
 
-def test_changing_a_builtin_changes_checks_everywhere(world):
+def test_changing_a_builtin_for_all_tenants_changes_checks_everywhere(world):
     world.json("role", "assign", "prt-bob", "viewer", "--tenant", "acme", "--workspace", "design")
     args = ("role", "check", "prt-bob", "create_note", "--tenant", "acme", "--workspace", "design")
     assert world.run(*args).exit_code == 1
-    world.json("role", "permissions", "add", "viewer", "create_note")
+    world.json("role", "permissions", "add", "viewer", "create_note", "--all-tenants", "--yes")
     assert world.run(*args).exit_code == 0
 
 

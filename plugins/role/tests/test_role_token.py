@@ -71,8 +71,9 @@ def test_tenant_admin_token_cannot_change_global_builtins_or_grant_platform_role
 ):
     env = admin_token.env("tenant_admin", tenant_id="tnt_acme")
     for args in (
-        ("role", "permissions", "add", "editor", "room.kick"),
-        ("role", "permissions", "reset", "editor"),
+        ("role", "permissions", "add", "editor", "room.kick", "--all-tenants", "--yes"),
+        ("role", "permissions", "reset", "editor", "--all-tenants", "--yes"),
+        ("role", "permissions", "add", "editor", "room.kick", "--tenant", "beta"),
         ("role", "assign", "prt-bob", "platform_admin", "--tenant", "acme"),
         ("role", "assign", "prt-bob", "partner_admin", "--tenant", "acme"),
     ):
@@ -108,7 +109,9 @@ def test_partner_admin_token_sees_its_partners_tenants(world, admin_token):
 
 def test_platform_token_may_change_builtins(world, admin_token):
     env = admin_token.env("super_admin", sub="usr_root")
-    result = world.run("role", "permissions", "add", "viewer", "room.invite", env=env)
+    result = world.run(
+        "role", "permissions", "add", "viewer", "room.invite", "--all-tenants", "--yes", env=env
+    )
     assert result.exit_code == 0, result.output
     audit = [a for a in world.audit() if a["action"] == "role.permissions.add"]
     assert audit[0]["actor"] == "scaikey:usr_root" and audit[0]["tenant_id"] is None

@@ -6,7 +6,8 @@ modules import it when they run, never for ``--help``. Inside it the arrows poin
 - ``roles``, ``permissions``, ``assignments``, ``bulk``, ``check``: the use cases;
 - ``plan``: the checked plan of one or many assignments (``assign`` and ``assign --from-file``);
 - ``resolve``: names to rows, the acting admin's scope, role levels and records;
-- ``tx``: the write transaction and the read-only session, built-in roles seeded first.
+- ``tx``: the write transaction and the read-only session, built-in roles seeded first, and
+  ``tx.planned``: plan, ``--dry-run``, confirmation (``api.confirm``), then the change.
 
 Conventions shared by all of them:
 
@@ -15,10 +16,14 @@ Conventions shared by all of them:
   is audited as ``role.builtin.seed``). A change and its audit row commit together; a refused
   change (guard, unknown name, out-of-scope token) leaves the database as it was. Reading
   commands (list, show, assignments, check) use a read-only session (``tx.read``).
-- Repeating a change is harmless: it reports ``"result": "unchanged"`` and exits 0.
+- Repeating a change is harmless: it reports ``"result": "unchanged"`` and exits 0. An
+  unknown name is never "unchanged": ``SW_ROLE_NOT_FOUND`` with close names.
+- Disruptive changes (delete, permissions remove|reset, ``--all-tenants``, a bulk file that
+  replaces workspace roles) go through ``tx.planned``.
 - Acting admin (``app.actor``): a tenant_admin token only reads and changes its own tenant
-  (exit 3 otherwise); built-in roles are global, so changing their permissions needs platform
-  scope; granting ``platform_admin`` needs platform scope and ``partner_admin`` partner scope.
+  (exit 3 otherwise); a built-in role is changed per tenant (``role_overrides``) or, with
+  ``--all-tenants``, globally (platform scope); granting ``platform_admin`` needs platform
+  scope and ``partner_admin`` partner scope.
 
 Error codes: ``scaiwave_role.errors`` (this plugin's) and ``api.errors`` (the core's).
 """

@@ -58,24 +58,30 @@ def read_assignment_file(stream) -> list[tuple]:
     return items
 
 
-def assign_from_file(app, stream, tenant_slug, *, dry_run) -> tuple[list[dict], str]:
+def assign_from_file(app, stream, tenant_slug, *, dry_run, yes=False) -> tuple[list[dict], str]:
     """All or nothing: every line is resolved and checked first; one problem and nothing is
-    written (exit 1, every problem listed). ``dry_run`` reports the plan and rolls back.
-    Applying shows a progress bar on a terminal (``api.progress``)."""
+    written (exit 1, every problem listed). ``dry_run`` prints the plan and rolls back. A plan
+    that replaces workspace roles (bulk removals) is shown and confirmed first
+    (``tx.planned``: a prompt on a terminal, else ``--yes``). Applying shows a progress bar on
+    a terminal (``api.progress``). Returns the per-line rows and a summary ("" after a dry
+    run: the plan was the summary)."""
     items = read_assignment_file(stream)
-    with tx.write(app, rollback=dry_run) as session:
+
+    def compute(session):
         tenant = resolve.tenant(app, session, tenant_slug)
         plan = plans.make(app, session, tenant, items)
         if plan.errors or plan.denied:
             raise plans.error(plan)
-        changed = 0
-        if not dry_run:
-            label = f"assigning roles in {tenant.slug}"
-            with api.progress(label, total=len(plan.rows), unit="lines") as bar:
-                changed = plans.apply(
-                    app, session, tenant, plan, source="file", advance=lambda: bar.advance(1)
-                )
-        if not dry_run and changed:
+        return {"tenant": resolve.tenant_snapshot(tenant), "plan": plan, "changed": 0}
+
+    def apply(session, work):
+        tenant, plan = work["tenant"], work["plan"]
+        label = f"assigning roles in {tenant.slug}"
+        with api.progress(label, total=len(plan.rows), unit="lines") as bar:
+            changed = plans.apply(
+                app, session, tenant, plan, source="file", advance=lambda: bar.advance(1)
+            )
+        if changed:
             api.audit.record(
                 session,
                 app.actor,
@@ -84,10 +90,47 @@ def assign_from_file(app, stream, tenant_slug, *, dry_run) -> tuple[list[dict], 
                 tenant_id=tenant.id,
                 details={"lines": len(plan.rows), "changed": changed},
             )
-    rows = [{k: r[k] for k in PLAN_COLUMNS} for r in plan.rows]
-    would = sum(1 for r in rows if r["result"] != "unchanged")
+        work["changed"] = changed
+
+    work, applied = tx.planned(
+        app,
+        compute,
+        apply,
+        describe=_describe,
+        dry_run=dry_run,
+        yes=yes,
+        confirm=lambda work: bool(_replaced(work["plan"])),
+    )
+    rows = [{k: r[k] for k in PLAN_COLUMNS} for r in work["plan"].rows]
+    changed = sum(1 for r in rows if r["result"] != "unchanged")
+    if dry_run and changed:
+        return rows, ""
     verb = "would change" if dry_run else "changed"
-    summary = f"{len(rows)} line(s): {would} {verb}, {len(rows) - would} unchanged"
-    if dry_run:
-        summary += " (dry run: nothing written)"
-    return rows, summary
+    summary = f"{len(rows)} line(s): {changed} {verb}, {len(rows) - changed} unchanged"
+    return rows, summary + (" (dry run: nothing written)" if dry_run else "")
+
+
+def _replaced(plan) -> list[dict]:
+    """The lines that replace a workspace role (``changed from <role>``): the removals."""
+    return [r for r in plan.rows if r["result"].startswith("changed from")]
+
+
+def _describe(work) -> str | None:
+    plan = work["plan"]
+    would = sum(1 for r in plan.rows if r["result"] != "unchanged")
+    if not would:
+        return None
+    text = (
+        f"{len(plan.rows)} line(s) for tenant {work['tenant'].slug!r}: {would} would change, "
+        f"{len(plan.rows) - would} unchanged"
+    )
+    replaced = _replaced(plan)
+    if replaced:
+        shown = ", ".join(
+            f"{r['participant']} {r['previous']} -> {r['role']} in {r['workspace']}"
+            for r in replaced[:10]
+        )
+        more = f" and {len(replaced) - 10} more" if len(replaced) > 10 else ""
+        n = len(replaced)
+        text += f"; replaces {n} workspace role{'s' if n != 1 else ''}: {shown}{more}"
+    return text

@@ -29,6 +29,7 @@ def check(app, participant_ref, permission, tenant_slug, workspace_slug) -> dict
             "workspace": workspace_slug if link["scope"] == "workspace" else None,
             "source": link["source"],
             "grants": link["grants"],
+            "tenant_override": link["tenant_override"],
         }
         for link in decision.chain
     ]

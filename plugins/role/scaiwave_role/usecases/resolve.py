@@ -4,6 +4,7 @@ admin's scope; where a role may be held; and the role record the commands print.
 from __future__ import annotations
 
 import difflib
+from types import SimpleNamespace
 
 from scaiwave_cli import api
 from scaiwave_role import errors
@@ -46,6 +47,21 @@ def require_role_change(app, session, role):
     tenant = db.tenants_by_id(session, [role.tenant_id])[role.tenant_id]
     app.actor.require_tenant(tenant)
     return tenant
+
+
+def require_override(app, tenant, role, granted) -> None:
+    """Overriding a built-in in ``tenant``: the actor must reach the tenant, may not change a
+    role above its own scope (``require_grantable``), and may not grant a permission above it
+    (``platform.manage``: platform scope; ``partner.manage_tenants``: partner or platform)."""
+    app.actor.require_tenant(tenant)
+    require_grantable(app, role)
+    if "platform.manage" in granted:
+        app.actor.require_platform("grant platform.manage")
+    if "partner.manage_tenants" in granted and app.actor.scope not in ("platform", "partner"):
+        raise api.PermissionDenied(
+            f"{app.actor.name} ({app.actor.scope} admin) may not grant partner.manage_tenants",
+            hint="use a platform or partner admin token",
+        )
 
 
 # -- resolution ------------------------------------------------------------------------------
@@ -110,6 +126,20 @@ def did_you_mean(near: list[str]) -> str:
     return f" (did you mean {', '.join(near)}?)" if near else ""
 
 
+def snapshot(row, *fields):
+    """The plain values of an ORM row (they outlive its transaction: a plan is printed after a
+    dry run rolled back or a change committed)."""
+    return SimpleNamespace(**{f: getattr(row, f) for f in fields}) if row is not None else None
+
+
+def role_snapshot(role):
+    return snapshot(role, "id", "name", "builtin", "level", "description", "tenant_id")
+
+
+def tenant_snapshot(tenant):
+    return snapshot(tenant, "id", "slug")
+
+
 # -- levels ----------------------------------------------------------------------------------
 
 
@@ -171,6 +201,15 @@ def role_record(role, perms, tenant_slug, counts=None) -> dict:
         record["added"] = ordered(set(perms) - shipped)
         record["removed"] = ordered(shipped - set(perms))
     return record
+
+
+def override_record(base, effective) -> dict:
+    """A tenant's override of a built-in, as printed: what it adds to and removes from the
+    global set."""
+    return {
+        "added": ordered(set(effective) - set(base)),
+        "removed": ordered(set(base) - set(effective)),
+    }
 
 
 def counts(session, roles, tenant_ids) -> dict:

@@ -7,6 +7,7 @@ import re
 from scaiwave_cli import api
 from scaiwave_role import errors
 from scaiwave_role.adapters import db
+from scaiwave_role.adapters import overrides as ovr
 from scaiwave_role.usecases import resolve, tx
 
 P = api.permissions
@@ -22,6 +23,10 @@ def list_roles(app, tenant_slug) -> list[dict]:
         tenant_ids = [tenant.id] if tenant is not None else resolve.visible_tenant_ids(app, session)
         roles = db.roles_for(session, tenant_ids)
         perms = db.permissions_of(session, [r.id for r in roles])
+        if tenant is not None:  # built-ins as they are in this tenant (its overrides)
+            builtins = [r.id for r in roles if r.builtin]
+            for rid, override in ovr.of_tenant(session, tenant.id, builtins).items():
+                perms[rid] = ovr.effective(perms[rid], override)
         counts = resolve.counts(session, roles, tenant_ids)
         slugs = {
             t.id: t.slug for t in db.tenants_by_id(session, {r.tenant_id for r in roles}).values()
@@ -54,9 +59,14 @@ def show_role(app, name, tenant_slug) -> dict:
             app.actor.require_tenant(tenant)
         tenant_ids = [tenant.id] if tenant is not None else resolve.visible_tenant_ids(app, session)
         perms = db.permissions_of(session, [role.id])[role.id]
+        base = perms
+        if role.builtin and tenant is not None:  # as it is in this tenant (its override)
+            perms = ovr.effective(base, ovr.of_tenant(session, tenant.id, [role.id])[role.id])
         counts = resolve.counts(session, [role], tenant_ids)[role.id]
         slug = tenant.slug if role.tenant_id is not None else None
         record = resolve.role_record(role, perms, slug, counts)
+        if role.builtin and tenant is not None:
+            record["override"] = resolve.override_record(base, perms)
         record["counted_in"] = tenant.slug if tenant is not None else "all visible tenants"
         return record
 
@@ -132,20 +142,20 @@ def _unchanged(app, session, existing, tenant, from_role, source_perms, level, d
     return record
 
 
-def delete_role(app, name, tenant_slug, reassign_to) -> dict:
+def delete_role(app, name, tenant_slug, reassign_to, *, dry_run=False, yes=False) -> dict:
+    """Delete a custom role of a tenant, after a plan and a confirmation (``tx.planned``). An
+    unknown name is ``SW_ROLE_NOT_FOUND`` with close names, never "unchanged"."""
     if P.is_builtin(name):
         raise api.DomainError(
             f"{name!r} is a built-in role and cannot be deleted",
             code=errors.SW_ROLE_BUILTIN,
-            hint=f"`scaiwave role permissions reset {name}` restores its shipped permissions",
+            hint=f"`scaiwave role permissions reset {name} --tenant <slug>` drops a tenant's "
+            "override of it",
         )
-    with tx.write(app) as session:
+
+    def compute(session):
         tenant = resolve.tenant(app, session, tenant_slug)
-        role = db.custom_role(session, tenant.id, name)
-        result = {"name": name, "tenant": tenant.slug, "reassigned_to": None}
-        if role is None:
-            app.out.info(f"role {name!r} does not exist in tenant {tenant.slug!r}: nothing to do")
-            return {**result, "moved": 0, "merged": 0, "result": "unchanged"}
+        role = resolve.role(app, session, name, tenant)  # not found: close names, exit 1
         rows = db.assignment_rows(session, role.id)
         holders = len({r.participant_id for r in rows})
         if rows and not reassign_to:
@@ -156,7 +166,7 @@ def delete_role(app, name, tenant_slug, reassign_to) -> dict:
                 f"--tenant {tenant.slug}` shows who holds it",
                 details={"holders": holders, "assignments": len(rows)},
             )
-        moved = merged = 0
+        target = None
         if reassign_to:
             target = resolve.role(app, session, reassign_to, tenant)
             if target.id == role.id:
@@ -166,9 +176,21 @@ def delete_role(app, name, tenant_slug, reassign_to) -> dict:
                     hint="name another role of the tenant or a built-in",
                 )
             resolve.require_grantable(app, target)
+            _check_levels(role, target, rows)
+        return {
+            "tenant": resolve.tenant_snapshot(tenant),
+            "role": resolve.role_snapshot(role),
+            "target": resolve.role_snapshot(target),
+            "rows": rows,  # Row tuples: plain values
+            "holders": holders,
+            "permissions": resolve.ordered(db.permissions_of(session, [role.id])[role.id]),
+        }
+
+    def apply(session, plan):
+        tenant, role, target, rows = plan["tenant"], plan["role"], plan["target"], plan["rows"]
+        moved = merged = 0
+        if target is not None:
             moved, merged = _reassign(session, tenant, role, target, rows)
-            result["reassigned_to"] = target.name
-        perms = resolve.ordered(db.permissions_of(session, [role.id])[role.id])
         db.delete_role(session, role.id)
         api.audit.record(
             session,
@@ -178,21 +200,47 @@ def delete_role(app, name, tenant_slug, reassign_to) -> dict:
             tenant_id=tenant.id,
             details={
                 "level": role.level,
-                "permissions": perms,
+                "permissions": plan["permissions"],
                 "assignments": len(rows),
-                "reassigned_to": result["reassigned_to"],
+                "reassigned_to": target.name if target else None,
                 "moved": moved,
                 "merged": merged,
             },
         )
-        return {**result, "moved": moved, "merged": merged, "result": "deleted"}
+        plan.update(moved=moved, merged=merged)
+
+    plan, applied = tx.planned(
+        app, compute, apply, describe=_describe_delete, dry_run=dry_run, yes=yes
+    )
+    target = plan["target"]
+    return {
+        "name": name,
+        "tenant": plan["tenant"].slug,
+        "reassigned_to": target.name if target else None,
+        "assignments": len(plan["rows"]),
+        "holders": plan["holders"],
+        "moved": plan.get("moved", 0),
+        "merged": plan.get("merged", 0),
+        "result": "deleted" if applied else "would delete",
+    }
 
 
-def _reassign(session, tenant, role, target, rows) -> tuple[int, int]:
-    """Move ``rows`` (assignments of ``role``) to ``target``: (moved, merged into one the
-    participant already had)."""
-    if not rows:
-        return 0, 0
+def _describe_delete(plan) -> str:
+    role, tenant, rows, target = plan["role"], plan["tenant"], plan["rows"], plan["target"]
+    perms = ", ".join(plan["permissions"]) or "no permissions"
+    text = f"delete role {role.name!r} in tenant {tenant.slug!r} ({perms})"
+    if rows:
+        text += (
+            f": {len(rows)} assignment(s) of {plan['holders']} participant(s) move to "
+            f"{target.name!r}"
+        )
+    else:
+        text += ": not assigned to anyone"
+    return text
+
+
+def _check_levels(role, target, rows) -> None:
+    """Refuse a reassignment across levels (a workspace role's rows to a tenant role …)."""
     level = resolve.level_of(target)
     wrong = [r for r in rows if (r.workspace_id is None) != (level == P.TENANT_LEVEL)]
     if wrong:
@@ -203,6 +251,13 @@ def _reassign(session, tenant, role, target, rows) -> tuple[int, int]:
             code=errors.SW_ROLE_SCOPE,
             hint=f"reassign to a role of level {resolve.level_of(role)!r}",
         )
+
+
+def _reassign(session, tenant, role, target, rows) -> tuple[int, int]:
+    """Move ``rows`` (assignments of ``role``) to ``target``: (moved, merged into one the
+    participant already had)."""
+    if not rows:
+        return 0, 0
     if not resolve.is_member_role(target):
         return db.reassign(session, role.id, target.id)
     # owner / editor / viewer are memberships: a participant who is already a member of the
