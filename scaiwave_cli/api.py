@@ -23,7 +23,8 @@ Added in API 1.1 (the shared helpers; each lives once, here):
 - look-ups (lazily): ``find_tenant``, ``find_participant``, ``find_participants``,
   ``find_workspace``, ``folded`` (Unicode-folded ``lower`` on both engines)
 - terminal: ``is_terminal``, ``stdin_is_terminal``, ``stdout_is_terminal``, ``stderr_is_terminal``
-- files: ``atomic_write``, ``atomic_writer`` (temp + fsync + rename, with a mode)
+- files: ``atomic_write``, ``atomic_writer`` (temp + fsync + rename, with a mode),
+  ``private_dir`` (a directory and its missing parents made 0700)
 - times: ``parse_time``, ``isoformat``, ``TIME`` (Click type for ISO 8601 options)
 - confirmation: ``yes_option``, ``confirm`` (a plan; ``--yes``, a TTY prompt, or a refusal)
 - progress: ``progress(label, total=…, unit=…)`` (a rich bar on a TTY's stderr, else nothing)
@@ -79,6 +80,7 @@ _LAZY = {
     "folded": ("scaiwave_cli.lookup", "folded"),
     "atomic_write": ("scaiwave_cli.files", "atomic_write"),
     "atomic_writer": ("scaiwave_cli.files", "atomic_writer"),
+    "private_dir": ("scaiwave_cli.files", "private_dir"),
     "progress": ("scaiwave_cli.progress", "progress"),
 }
 

@@ -48,7 +48,15 @@ class LazyGroup(click.Group):
         # Click measures the terminal with shutil (which imports bz2, lzma, fnmatch): 2 ms of a
         # 60 ms start-up. os.get_terminal_size answers the same question for free.
         extra.setdefault("terminal_width", _terminal_width())
-        return super().make_context(info_name, args, parent=parent, **extra)
+        # Usage errors are JSON when --output json|jsonl is anywhere in argv (or in
+        # SCAIWAVE_OUTPUT): decided before parsing, since parsing is what fails.
+        json_usage = parent is None and _json_requested(args)
+        try:
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise _usage_error(exc, json_usage) from None
+        ctx.meta[_JSON_USAGE] = json_usage
+        return ctx
 
     def list_commands(self, ctx):
         return self.table.names()
@@ -86,6 +94,8 @@ class LazyGroup(click.Group):
             command, seconds = load(spec)
         except Exception as exc:  # any import-time failure becomes a broken command
             command, seconds = broken_command(name, spec, exc), 0.0
+        else:
+            attach_global_options(command)
         self._loaded[name] = command
         self._timings[name] = seconds
         return command
@@ -210,6 +220,8 @@ class LazyGroup(click.Group):
 
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _usage_error(exc, ctx.meta.get(_JSON_USAGE, False)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             # BrokenPipeError: the reader went away (`| head`); Click's main exits 1 quietly.
             raise
@@ -226,6 +238,101 @@ class LazyGroup(click.Group):
         finally:
             if isinstance(ctx.obj, AppContext):
                 ctx.obj.close()
+
+
+# -- global options after the command ----------------------------------------------------------
+# ``--output/-o``, ``--db-url``, ``--debug`` and ``--env-file`` are the root's options; they are
+# also attached, hidden, to every command a plugin provides (each group and each sub-command, when
+# the command is loaded: never on the cached ``scaiwave --help`` path), so Click's own parser takes
+# them wherever they stand: ``scaiwave admin list-tenants --output json``. A command that defines
+# one of these names itself keeps it (only the names it does not define are attached). The value
+# goes into the root's ``AppContext`` (``AppContext.apply_global``); the last one given wins.
+_GLOBALS = (
+    ("output", ("--output", "-o")),
+    ("db_url", ("--db-url",)),
+    ("debug", ("--debug",)),
+    ("env_file", ("--env-file",)),
+)
+_ATTACHED = "_scaiwave_globals"
+_JSON_USAGE = "scaiwave.json_usage"
+_shared: dict[str, click.Option] = {}
+
+
+def _apply_global(ctx, param, value):
+    if value is None or value is False or ctx.resilient_parsing:
+        return
+    from scaiwave_cli.context import AppContext
+
+    app = ctx.find_root().ensure_object(AppContext)
+    app.apply_global(param.name.removeprefix("scaiwave_global_"), value)
+
+
+def _global_option(key: str, names: tuple[str, ...]) -> click.Option:
+    kwargs = {
+        "output": {"type": click.Choice(_OUTPUTS)},
+        "db_url": {},
+        "debug": {"is_flag": True, "default": False},
+        "env_file": {"type": click.Path(dir_okay=False)},
+    }[key]
+    return click.Option(
+        [*names, f"scaiwave_global_{key}"],
+        hidden=True,
+        expose_value=False,
+        callback=_apply_global,
+        help=f"The global {names[0]} (see `scaiwave --help`).",
+        **kwargs,
+    )
+
+
+def attach_global_options(command: click.Command) -> None:
+    """Give ``command`` and every sub-command the global options they do not define."""
+    if getattr(command, _ATTACHED, False):
+        return
+    setattr(command, _ATTACHED, True)
+    taken = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    for key, names in _GLOBALS:
+        free = tuple(name for name in names if name not in taken)
+        if not free:
+            continue
+        if free == names:  # the usual case: one shared Option object for every command
+            option = _shared.get(key) or _shared.setdefault(key, _global_option(key, names))
+        else:
+            option = _global_option(key, free)
+        command.params.append(option)
+    for sub in getattr(command, "commands", {}).values():
+        attach_global_options(sub)
+
+
+def _json_requested(args) -> bool:
+    """--output json|jsonl (``--output X``, ``--output=X``, ``-o X``, ``-oX``) anywhere in
+    ``args``, else ``SCAIWAVE_OUTPUT``: how a usage error is shown (the last one wins)."""
+    value = None
+    args = list(args or ())
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg in ("--output", "-o"):
+            value = args[i + 1] if i + 1 < len(args) else None
+        elif arg.startswith("--output="):
+            value = arg[len("--output=") :]
+        elif arg.startswith("-o") and len(arg) > 2:
+            value = arg[2:]
+    if value is None:
+        import os
+
+        value = os.environ.get("SCAIWAVE_OUTPUT")
+    return value in ("json", "jsonl")
+
+
+def _usage_error(exc: click.UsageError, json_usage: bool) -> click.UsageError:
+    """``exc`` itself, or its JSON form (``SW_USAGE``, still exit 2) when JSON was asked for.
+    A group called without a command shows its help as before."""
+    no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+    if not json_usage or isinstance(exc, no_args):
+        return exc
+    from scaiwave_cli.errors import JsonUsageError
+
+    return JsonUsageError(exc)
 
 
 def _terminal_width() -> int:
@@ -262,6 +369,8 @@ def _show_version(ctx, param, value):
         "  scaiwave admin list-tenants --output json\n"
         "  scaiwave room export room-123 --tenant acme > room.zip\n"
         "  scaiwave plugins --timings\n\n"
+        "The global options (--output/-o, --db-url, --debug, --env-file) may also follow the "
+        "command, as in the first example; the last one given wins.\n\n"
         "Exit codes: 0 success, 1 domain error, 2 configuration error or unreachable backend, "
         "3 authentication error.\n\n"
         'Shell completion (bash): eval "$(_SCAIWAVE_COMPLETE=bash_source scaiwave)"'

@@ -19,7 +19,12 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 import cattrs
 
-from scaiwave_cli.errors import ConfigError, register_secret
+from scaiwave_cli.errors import (
+    SW_DB_DRIVER_UNKNOWN,
+    SW_DB_URL_INVALID,
+    ConfigError,
+    register_secret,
+)
 from scaiwave_cli.plugin_settings import declared
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
@@ -43,6 +48,10 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "scaikey_audience": ("SCAIKEY_AUDIENCE",),
     "scaikey_jwks_url": ("SCAIKEY_JWKS_URL",),
 }
+
+# Fields whose variable counts as set even when empty (an empty value elsewhere means unset):
+# an empty SCAIWAVE_ADMIN_TOKEN is refused (SW_AUTH_EMPTY_TOKEN), never read as "no token".
+SET_WHEN_EMPTY = frozenset({"admin_token"})
 
 SECRET_PATTERN = re.compile(r"(SECRET|TOKEN|PASSWORD|KEY_ENCRYPTION_KEY)", re.IGNORECASE)
 
@@ -85,6 +94,49 @@ def mask_value(name: str, value):
     if isinstance(value, str) and "://" in value:
         return mask_url(value)
     return value
+
+
+# Database URL schemes the server accepts -> the sync driver the CLI uses for them.
+DB_DRIVERS = {
+    "mysql+aiomysql": "mysql+pymysql",
+    "mysql+asyncmy": "mysql+pymysql",
+    "mariadb+aiomysql": "mysql+pymysql",
+    "mariadb+asyncmy": "mysql+pymysql",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+    "mariadb+pymysql": "mysql+pymysql",
+    "sqlite+aiosqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+}
+SUPPORTED_DRIVERS = ("sqlite", "mysql+pymysql")
+
+
+def normalize_db_url(url: str) -> tuple[str, str | None]:
+    """The sync URL for ``url`` and a note when the driver was rewritten. ConfigError (exit 2) for
+    a driver the CLI cannot use."""
+    match = re.match(r"^([A-Za-z0-9+_.-]+)://", url or "")
+    if not match:
+        raise ConfigError(
+            f"SCAIWAVE_DB_URL is not a database URL: {mask_url(url)!s}",
+            code=SW_DB_URL_INVALID,
+            hint="expected e.g. mysql+pymysql://user:pass@db-host/scaiwave or sqlite:///path.db",
+        )
+    scheme = match.group(1).lower()
+    target = DB_DRIVERS.get(scheme, scheme)
+    if target not in SUPPORTED_DRIVERS:
+        raise ConfigError(
+            f"unsupported database driver {scheme!r} in {mask_url(url)}",
+            code=SW_DB_DRIVER_UNKNOWN,
+            hint="use mysql+pymysql:// (MariaDB/MySQL) or sqlite:///",
+        )
+    if target == scheme:
+        return url, None
+    return target + url[len(scheme) :], f"database driver {scheme} rewritten to {target}"
+
+
+def embedded_db_url(home) -> str:
+    """The embedded store's URL: ``sqlite:///$SCAIWAVE_HOME/scaiwave.db``."""
+    return f"sqlite:///{Path(home) / 'scaiwave.db'}"
 
 
 def default_home() -> Path:
@@ -133,6 +185,23 @@ class Settings:
     @property
     def media_path(self) -> Path:
         return self.media_dir or (self.home / "media")
+
+    @property
+    def embedded(self) -> bool:
+        """True when no SCAIWAVE_DB_URL is set: the store is the embedded SQLite file."""
+        return not self.db_url
+
+    @property
+    def effective_db_url(self) -> str:
+        """The URL the store opens: SCAIWAVE_DB_URL with an async driver rewritten to its sync
+        one (as the store does; an unusable URL comes back as given), else the embedded default
+        ``sqlite:///$SCAIWAVE_HOME/scaiwave.db``. Not masked: print it through ``mask_url``."""
+        if self.embedded:
+            return embedded_db_url(self.home)
+        try:
+            return normalize_db_url(self.db_url)[0]
+        except ConfigError:
+            return self.db_url
 
     def get(self, name: str, default=None):
         """A plugin's own setting by variable name (e.g. ``SCAIWAVE_SYNC_MAX_DEACTIVATE``).
@@ -255,7 +324,7 @@ def load_settings(
     for field, names in ENV_NAMES.items():
         for source, layer in layers:
             for name in names:
-                if layer.get(name, "") != "":
+                if layer.get(name, "") != "" or (field in SET_WHEN_EMPTY and name in layer):
                     values[field] = layer[name]
                     sources[field] = source
                     break

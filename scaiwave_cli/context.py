@@ -37,6 +37,25 @@ class AppContext:
             self._settings = load_settings(opts, env_file=self.env_file)
         return self._settings
 
+    def apply_global(self, name: str, value) -> None:
+        """A global option given after the command (``output``, ``db_url``, ``env_file``,
+        ``debug``): it replaces what the root had; settings made from the old values are
+        made again on next use."""
+        if name == "debug":
+            self.debug = bool(value)
+        elif name == "env_file":
+            self.env_file = value
+        else:
+            self.options[name] = value
+        if name == "output":
+            self._out = None
+            from scaiwave_cli.errors import set_json_errors
+
+            set_json_errors(value in ("json", "jsonl"))
+        if self._settings is not None:
+            self.close()
+            self._settings = self._actor = None
+
     @property
     def output_format(self) -> str:
         return self.options.get("output") or _env_output() or "table"

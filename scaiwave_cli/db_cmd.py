@@ -21,7 +21,9 @@ def db():
     A server database (SCAIWAVE_DB_URL) is never migrated implicitly; the embedded SQLite
     default is migrated on first use.
 
-    Example: SCAIWAVE_DB_URL=mysql+pymysql://u:p@db/scaiwave scaiwave db upgrade
+    On a server: SCAIWAVE_DB_URL=mysql+pymysql://USER:PASSWORD@HOST/scaiwave scaiwave db upgrade
+
+    Example: scaiwave db current
     """
 
 

@@ -139,9 +139,11 @@ def _write_cache(data: dict) -> None:
         return
     path = _cache_path(_search_path())
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        from scaiwave_cli.files import private_dir  # SCAIWAVE_HOME and its cache: 0700
+
+        private_dir(os.path.dirname(path))
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
             marshal.dump(data, fh)
         os.replace(tmp, path)
     except (OSError, ValueError):

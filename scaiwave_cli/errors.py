@@ -16,7 +16,8 @@ They subclass ``click.ClickException`` so Click's own ``main`` turns them into a
 ``show`` prints the text form, or ``{"error": {"code": ..., "message": ...}}`` on stderr when the
 output format is json/jsonl (the same shape as the ScaiWave API). Secrets are masked on the way out.
 
-Click's usage errors keep Click's exit 2.
+Click's usage errors keep Click's exit 2 and Click's text; under ``--output json|jsonl`` (anywhere
+in argv, or ``SCAIWAVE_OUTPUT``) the root shows them as ``JsonUsageError`` (``SW_USAGE``).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ SW_MEDIA_CORRUPT = "SW_MEDIA_CORRUPT"  # a media file does not match its sha256
 SW_FEDERATION_KEY_MISSING = "SW_FEDERATION_KEY_MISSING"  # no active federation key
 SW_KEY_ENCRYPTION_KEY_MISSING = "SW_KEY_ENCRYPTION_KEY_MISSING"  # encrypted keys, no key to open
 SW_KEY_ENCRYPTION_KEY_WRONG = "SW_KEY_ENCRYPTION_KEY_WRONG"  # the key does not open them
+SW_USAGE = "SW_USAGE"  # a usage error (unknown option, missing argument, bad choice), JSON form
+SW_AUTH_EMPTY_TOKEN = "SW_AUTH_EMPTY_TOKEN"  # SCAIWAVE_ADMIN_TOKEN set but empty
+SW_KEY_ENCRYPTION_KEY_REQUIRED = "SW_KEY_ENCRYPTION_KEY_REQUIRED"  # new key, no key, no opt-in
+SW_SERVER_NAME_UNSET = "SW_SERVER_NAME_UNSET"  # SCAIWAVE_SERVER_NAME unset or localhost
+SW_SERVER_NAME_INVALID = "SW_SERVER_NAME_INVALID"  # not a host name (with an optional :port)
 
 
 # Set by the root group once the output format is known; read by ``show``.
@@ -170,6 +176,32 @@ class PermissionDenied(AuthError):
     """The actor is known but may not do this here."""
 
     code = SW_AUTH_INSUFFICIENT_PERMISSION
+
+
+class JsonUsageError(click.UsageError):
+    """A Click usage error in the JSON form (``--output json|jsonl``): ``{"error": {"code":
+    "SW_USAGE", "message": ..., "hint": ...}}`` on stderr, still exit 2 (made by the root)."""
+
+    code = SW_USAGE
+
+    def __init__(self, exc: click.UsageError):
+        super().__init__(exc.message, ctx=exc.ctx)
+        self.exit_code = exc.exit_code
+        self.original = exc
+
+    def as_dict(self) -> dict:
+        path = self.ctx.command_path if self.ctx is not None else "scaiwave"
+        body = {
+            "code": self.code,
+            "message": redact(self.original.format_message()),
+            "hint": f"see `{path} --help` for the usage",
+        }
+        return {"error": body}
+
+    def show(self, file=None) -> None:
+        import json
+
+        click.echo(json.dumps(self.as_dict()), file=file or sys.stderr)
 
 
 class UnexpectedError(ScaiwaveError):

@@ -51,6 +51,28 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, mode: int = 0o60
     return Path(path)
 
 
+def private_dir(path: str | os.PathLike) -> str:
+    """Create the directory ``path`` and each missing parent with mode 0700, whatever the umask
+    (SCAIWAVE_HOME, its cache, the media store). An existing directory is left as it is: a mode
+    the user chose is not changed behind their back. Returns the path."""
+    target = os.path.abspath(os.fspath(path))
+    missing = []
+    current = target
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile by another process: theirs, as it is
+        os.chmod(directory, 0o700)  # mkdir's mode is masked by the umask
+    return target
+
+
 def _fsync_dir(directory: str) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)

@@ -1,7 +1,8 @@
 """Finding a tenant, a participant or a workspace from what an operator typed: one look-up each,
 one error code, one hint, for every command of every plugin.
 
-- ``find_tenant(session, "acme")``: by slug or id. Unknown: ``SW_TENANT_NOT_FOUND`` (exit 1). With
+- ``find_tenant(session, "acme")``: by slug or id. Unknown: ``SW_TENANT_NOT_FOUND`` (exit 1), with
+  "did you mean" naming the closest slugs the actor may see (``details.did_you_mean``). With
   ``actor=``, a tenant outside the actor's scope is ``PermissionDenied`` (exit 3).
 - ``find_participant(session, tenant, "ada@acme.example")``: by id, e-mail (case-insensitive, full
   Unicode folding on both engines) or FQID (``@ada:server``), only within ``tenant``: a participant
@@ -34,15 +35,32 @@ def find_tenant(session: Session, ref: str, *, actor=None, for_update: bool = Fa
         stmt = stmt.with_for_update()
     tenant = session.scalar(stmt)
     if tenant is None:
+        near = close_tenant_slugs(session, ref, actor=actor)
         raise NotFoundError(
-            f"tenant {ref!r} not found",
+            f"tenant {ref!r} not found"
+            + (f" (did you mean {', '.join(repr(s) for s in near)}?)" if near else ""),
             code=SW_TENANT_NOT_FOUND,
             hint="list them: scaiwave admin list-tenants (new ones come from ScaiKey with "
             "scaiwave sync)",
+            details={"did_you_mean": near} if near else None,
         )
     if actor is not None:
         actor.require_tenant(tenant)
     return tenant
+
+
+def close_tenant_slugs(session: Session, ref: str, *, actor=None, n: int = 3) -> list[str]:
+    """The slugs closest to a mistyped ``ref`` (difflib), only of tenants ``actor`` may see:
+    a scoped admin is never told another tenant's slug. Read on the error path only."""
+    import difflib
+
+    slugs = session.scalars(select(m.Tenant.slug)).all()
+    near = difflib.get_close_matches(ref.lower(), slugs, n=n, cutoff=0.6)
+    if near and actor is not None and not actor.is_platform:
+        rows = session.scalars(select(m.Tenant).where(m.Tenant.slug.in_(near))).all()
+        visible = {t.slug for t in rows if actor.can_see_tenant(t)}
+        near = [s for s in near if s in visible]
+    return near
 
 
 def find_participants(session: Session, tenant_id: str, ref: str) -> list:

@@ -1,6 +1,7 @@
 """The admin token: a ScaiKey JWT, verified against the issuer's JWKS, turned into an ``Actor``.
 
-``resolve_actor`` calls ``verify_admin_token`` when ``SCAIWAVE_ADMIN_TOKEN`` is set. Every
+``resolve_actor`` calls ``verify_admin_token`` when ``SCAIWAVE_ADMIN_TOKEN`` is set (set but
+empty or blank: ``SW_AUTH_EMPTY_TOKEN``, exit 3, never the local operator). Every
 plugin that mutates data (admin, role, room) gets its actor through ``app.actor``, so this is the
 one place a token is checked.
 
@@ -24,12 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
 from scaiwave_cli.access import PARTNER, PLATFORM, TENANT, Actor, local_actor
 from scaiwave_cli.errors import (
+    SW_AUTH_EMPTY_TOKEN,
     SW_AUTH_EXPIRED_TOKEN,
     SW_AUTH_INSUFFICIENT_PERMISSION,
     SW_AUTH_INVALID_TOKEN,
@@ -68,10 +69,23 @@ def jwks_url(settings) -> str:
 
 
 def resolve_actor(settings) -> Actor:
-    """The actor for these settings: the admin token's verified subject, else the local user."""
-    if not settings.admin_token:
+    """The actor for these settings: the admin token's verified subject, else the local user.
+
+    A token that is set but empty or blank (a script whose token fetch yielded "") is
+    ``SW_AUTH_EMPTY_TOKEN`` (exit 3): only an unset variable means the local operator."""
+    token = settings.admin_token
+    if token is None:
         return local_actor()
-    return verify_admin_token(settings.admin_token, settings)
+    if not token.strip():
+        source = settings.sources.get("admin_token", "environment")
+        raise AuthError(
+            f"SCAIWAVE_ADMIN_TOKEN is set but empty ({source}); refusing to run as the local "
+            "platform operator",
+            code=SW_AUTH_EMPTY_TOKEN,
+            hint="check the step that fetches the token; to act as the local operator on the "
+            "server, unset SCAIWAVE_ADMIN_TOKEN (and remove it from .env)",
+        )
+    return verify_admin_token(token, settings)
 
 
 def verify_admin_token(token: str, settings) -> Actor:
@@ -255,11 +269,12 @@ class JwksCache:
         return data["jwks"]
 
     def _write(self, jwks: dict) -> None:
+        from scaiwave_cli.files import atomic_write, private_dir
+
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"url": self.url, "fetched_at": time.time(), "jwks": jwks}))
-            os.replace(tmp, self.path)
+            private_dir(self.path.parent)
+            body = json.dumps({"url": self.url, "fetched_at": time.time(), "jwks": jwks})
+            atomic_write(self.path, body, mode=0o600)
         except OSError:
             pass  # a read-only home only costs a fetch per run
 

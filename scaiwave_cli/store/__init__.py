@@ -20,6 +20,9 @@ URLs
 which ``--debug`` reports. With no URL the embedded default is ``$SCAIWAVE_HOME/scaiwave.db``
 (SQLite, WAL, foreign keys on), created and migrated on first use. A database named by a URL is
 never migrated implicitly: a schema behind the CLI's exits 2 naming ``scaiwave db upgrade``.
+A SQLite file the CLI creates is 0600 in a 0700 directory (its -wal/-shm follow the file's mode);
+creating the embedded one is said on stderr, and an existing embedded one readable by others
+gets one warning with the chmod to run (``check_private``): never a silent chmod.
 
 Streaming on MariaDB
 --------------------
@@ -30,6 +33,7 @@ on the same session: finish (or fully read) the stream first, or use a second se
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -37,13 +41,11 @@ from pathlib import Path
 
 from scaiwave_cli.errors import (
     SW_DB_AUTH_FAILED,
-    SW_DB_DRIVER_UNKNOWN,
     SW_DB_NOT_FOUND,
     SW_DB_SCHEMA_AHEAD,
     SW_DB_SCHEMA_BEHIND,
     SW_DB_SCHEMA_DRIFT,
     SW_DB_UNREACHABLE,
-    SW_DB_URL_INVALID,
     SW_SLUG_INVALID,
     BackendUnavailable,
     ConfigError,
@@ -69,49 +71,22 @@ __all__ = [
 
 # The newest migration (``store/migrations/versions``); a test keeps it equal to Alembic's head,
 # so opening a store can compare revisions without loading Alembic.
-HEAD_REVISION = "0001"
-
-_ASYNC_DRIVERS = {
-    "mysql+aiomysql": "mysql+pymysql",
-    "mysql+asyncmy": "mysql+pymysql",
-    "mariadb+aiomysql": "mysql+pymysql",
-    "mariadb+asyncmy": "mysql+pymysql",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mysql+pymysql",
-    "mariadb+pymysql": "mysql+pymysql",
-    "sqlite+aiosqlite": "sqlite",
-    "sqlite+pysqlite": "sqlite",
-}
-SUPPORTED = ("sqlite", "mysql+pymysql")
+HEAD_REVISION = "0002"
 
 
 def default_url(settings) -> str:
-    return f"sqlite:///{Path(settings.home) / 'scaiwave.db'}"
+    """The embedded SQLite default, ``sqlite:///$SCAIWAVE_HOME/scaiwave.db``."""
+    from scaiwave_cli.config import embedded_db_url
+
+    return embedded_db_url(settings.home)
 
 
 def normalize_url(url: str) -> tuple[str, str | None]:
     """The sync URL for ``url`` and a note when the driver was rewritten. ConfigError (exit 2) for
-    a driver the CLI cannot use."""
-    from scaiwave_cli.config import mask_url
+    a driver the CLI cannot use. (The rules live in ``config``, which ``show-config`` uses too.)"""
+    from scaiwave_cli.config import normalize_db_url
 
-    match = re.match(r"^([A-Za-z0-9+_.-]+)://", url or "")
-    if not match:
-        raise ConfigError(
-            f"SCAIWAVE_DB_URL is not a database URL: {mask_url(url)!s}",
-            code=SW_DB_URL_INVALID,
-            hint="expected e.g. mysql+pymysql://user:pass@db-host/scaiwave or sqlite:///path.db",
-        )
-    scheme = match.group(1).lower()
-    target = _ASYNC_DRIVERS.get(scheme, scheme)
-    if target not in SUPPORTED:
-        raise ConfigError(
-            f"unsupported database driver {scheme!r} in {mask_url(url)}",
-            code=SW_DB_DRIVER_UNKNOWN,
-            hint="use mysql+pymysql:// (MariaDB/MySQL) or sqlite:///",
-        )
-    if target == scheme:
-        return url, None
-    return target + url[len(scheme) :], f"database driver {scheme} rewritten to {target}"
+    return normalize_db_url(url)
 
 
 class Store:
@@ -177,9 +152,9 @@ def make_engine(url: str):
     from sqlalchemy import create_engine, event
 
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:" and "?" not in path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            create_private(path)
         # hide_parameters: an error message never shows bound values (they may be secrets).
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
@@ -213,18 +188,92 @@ def make_engine(url: str):
     )
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL (None: in memory, a URI with parameters, not SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1]
+    if not path or path == ":memory:" or "?" in path or "://" in path:
+        return None
+    return Path(path)
+
+
+def create_private(path: Path) -> bool:
+    """Make the SQLite file ``path`` 0600 in a 0700 directory before SQLite opens it (SQLite
+    gives its -wal and -shm the database file's mode). True when it was created now; an
+    existing file is left as it is."""
+    from scaiwave_cli.files import private_dir
+
+    private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
+
+
+_warned: set[str] = set()
+
+
+def _say(message: str) -> None:
+    """One line on stderr, secrets masked (not a debug message: every user sees it)."""
+    import click
+
+    from scaiwave_cli.errors import redact
+
+    click.echo(redact(message), err=True)
+
+
+def check_private(path: Path) -> None:
+    """Warn once per process when the embedded store (or its directory) can be read by other
+    users, with the chmod to run; nothing is changed."""
+    import shlex
+    import stat
+
+    if str(path) in _warned:
+        return
+    loose_files, loose_dirs = [], []
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), path.parent):
+        try:
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            (loose_dirs if candidate == path.parent else loose_files).append((candidate, mode))
+    if not loose_files and not loose_dirs:
+        return
+    _warned.add(str(path))
+    shown = ", ".join(f"{p} (mode {m:04o})" for p, m in loose_files + loose_dirs)
+    fixes = []
+    if loose_files:
+        fixes.append("chmod 600 " + " ".join(shlex.quote(str(p)) for p, _ in loose_files))
+    if loose_dirs:
+        fixes.append("chmod 700 " + " ".join(shlex.quote(str(p)) for p, _ in loose_dirs))
+    _say(
+        f"warning: other users can read {shown}, which holds private keys, participants and "
+        f"messages; run: {' && '.join(fixes)}"
+    )
+
+
 def open_store(settings, *, debug: bool = False, log=None, check_schema: bool = True) -> Store:
     """Open the database ``settings`` names (or the embedded default) and check its schema.
 
     Unreachable server, bad credentials, unknown driver: exit 2 with the URL masked. A server
     schema behind the CLI's: exit 2 naming ``scaiwave db upgrade``. The embedded default is
-    created and migrated here.
+    created (0600, in a 0700 directory, said on stderr in one line) and migrated here; an
+    existing one readable by other users gets one warning naming the chmod to run.
     """
     log = log or (lambda _m: None)
     embedded = not settings.db_url
     if embedded:
         url = default_url(settings)
         log(f"database: embedded SQLite {url}")
+        path = sqlite_path(url)
+        if create_private(path):
+            _say(f"created the embedded store {path} (set SCAIWAVE_DB_URL to use a server)")
+        else:
+            check_private(path)
     else:
         url, note = normalize_url(settings.db_url)
         if note:

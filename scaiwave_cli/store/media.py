@@ -4,6 +4,7 @@
 at ``<tenant_id>/<sha[:2]>/<sha256>``. Writes go to a temporary file in the same directory,
 are hashed while written, fsynced and renamed into place, so a reader never sees half a file and
 a file whose bytes do not match its name is never stored. Reads verify the hash as they go.
+Directories are created 0700 and files 0600: the store holds every tenant's attachments.
 
 A later S3/MinIO adapter implements the same five methods (``storage_key``, ``exists``,
 ``put_stream``, ``put_bytes``, ``open_verified``).
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from scaiwave_cli.errors import SW_MEDIA_CORRUPT, SW_MEDIA_INVALID, SW_MEDIA_MISSING, DomainError
+from scaiwave_cli.files import private_dir
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -66,7 +68,7 @@ class LocalMediaStore:
         if hasattr(chunks, "read"):
             fileobj = chunks
             chunks = iter(lambda: fileobj.read(CHUNK), b"")
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         digest = hashlib.sha256()
         size = 0
         fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=self.root)
@@ -88,8 +90,8 @@ class LocalMediaStore:
             if final.is_file():
                 os.unlink(tmp)
             else:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp, final)
+                private_dir(final.parent)
+                os.replace(tmp, final)  # mkstemp made it 0600
             return sha, size
         except BaseException:
             if os.path.exists(tmp):

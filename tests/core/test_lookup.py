@@ -91,3 +91,23 @@ def test_workspace_by_slug_or_id_only_in_its_tenant(store, factory, acme):
 def _beta(store):
     with store.read_session() as s:
         return api.find_tenant(s, "beta")
+
+
+def test_unknown_tenant_suggests_the_closest_slugs(store, acme):
+    with store.read_session() as s, pytest.raises(api.NotFoundError) as err:
+        api.find_tenant(s, "acem")
+    assert "did you mean 'acme'?" in err.value.format_message()
+    assert err.value.details == {"did_you_mean": ["acme"]}
+    with store.read_session() as s, pytest.raises(api.NotFoundError) as err:
+        api.find_tenant(s, "zzzzzz")
+    assert "did you mean" not in err.value.format_message() and not err.value.details
+
+
+def test_suggestions_stay_within_the_actors_scope(store, factory, acme):
+    """A scoped actor is never told the slug of a tenant it may not see."""
+    factory.tenant("acne")  # close to "acmee", not the actor's
+    actor = api.access.Actor(name="scaikey:x", kind="token", scope="tenant", tenant_id="tnt_acme")
+    with store.read_session() as s, pytest.raises(api.NotFoundError) as err:
+        api.find_tenant(s, "acmee", actor=actor)
+    assert "'acme'" in err.value.format_message() and "acne" not in err.value.format_message()
+    assert err.value.details == {"did_you_mean": ["acme"]}

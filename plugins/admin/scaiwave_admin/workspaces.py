@@ -70,7 +70,7 @@ def create_workspace(app, tenant_ref, slug, name, owners, description):
     "unchanged" and exits 0; a slug already used differently exits 1 (SW_WORKSPACE_SLUG_TAKEN).
 
     \b
-    Example: scaiwave admin create-workspace --tenant acme --slug ux --name UX --owner ada@acme.test
+    Example: scaiwave admin create-workspace --tenant acme --slug lab --name Lab --owner prt-ada
     """
     from scaiwave_admin.usecases import workspaces
 

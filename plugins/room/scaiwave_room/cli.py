@@ -43,7 +43,7 @@ for _name, _default, _help in (
 def room():
     """Room export and import as verified ZIP bundles.
 
-    Example: scaiwave room export room-01H… --tenant acme > room.zip
+    Example: scaiwave room export room-123 --tenant acme > room.zip
     """
 
 

@@ -16,9 +16,15 @@ from scaiwave_room.options import tenant_option, via_option
     "--to",
     "to_file",
     type=click.Path(dir_okay=False, writable=True),
-    help="Write the bundle to FILE instead of stdout (written whole, then renamed).",
+    help="Write the bundle to FILE instead of stdout (mode 0600; written whole, then renamed).",
 )
 @click.option("--sign", is_flag=True, help="Sign integrity.json with the server's federation key.")
+@click.option(
+    "--server-name",
+    metavar="NAME",
+    help="The server the bundle names as its source, overriding SCAIWAVE_SERVER_NAME (--sign "
+    "needs one: SCAIWAVE_SERVER_NAME unset or localhost exits 2).",
+)
 @via_option("Database or HTTP API.")
 @click.option(
     "--batch-size",
@@ -28,10 +34,10 @@ from scaiwave_room.options import tenant_option, via_option
     help="Events read per database round trip.",
 )
 @api.pass_app
-def export_cmd(app, room_id, tenant, to_file, sign, via, batch_size):
+def export_cmd(app, room_id, tenant, to_file, sign, server_name, via, batch_size):
     """Export a room as a ZIP bundle to stdout or --to FILE.
 
-    Example: scaiwave room export room-01H… --tenant acme > room.zip
+    Example: scaiwave room export room-123 --tenant acme > room.zip
 
     The bytes are deterministic: the same room exports to the same bundle
     (set SOURCE_DATE_EPOCH to fix the export's own timestamp). Sidekick, bridge,
@@ -51,6 +57,7 @@ def export_cmd(app, room_id, tenant, to_file, sign, via, batch_size):
         tenant=tenant,
         to_file=to_file,
         sign=sign,
+        server_name=server_name,
         via=via,
         batch_size=batch_size,
     )

@@ -16,7 +16,7 @@ from scaiwave_room.options import tenant_option, via_option
 def show_cmd(app, room_id, tenant, via):
     """Show one room and whether it can be exported.
 
-    Example: scaiwave room show room-01H… --tenant acme
+    Example: scaiwave room show room-123 --tenant acme
     """
     from scaiwave_room.usecases.rooms import show_room
 

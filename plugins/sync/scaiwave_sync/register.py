@@ -39,7 +39,7 @@ def register(app, **options):
     pending shows that request instead of filing another. Without a terminal, a missing
     option is an error (exit 2) naming it.
 
-    Example: scaiwave register --email ops@example.com --scope GLOBAL --name "ScaiWave prod"
+    Example: scaiwave register --url https://wave.test --email ops@wave.test --scope GLOBAL
     """
     from scaiwave_sync.usecases.registration import register_server
 

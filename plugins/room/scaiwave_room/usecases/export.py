@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import os
 import sys
 
 from scaiwave_cli import api
@@ -26,27 +25,32 @@ from scaiwave_room.usecases.rooms import refuse_export
 FOREIGN_KINDS = ("federated", "shadow")
 
 
-def export_room(app, *, room_id, tenant, to_file=None, sign=False, via="db", batch_size=2000):
+def export_room(
+    app, *, room_id, tenant, to_file=None, sign=False, server_name=None, via="db", batch_size=2000
+):
     """Write the bundle to ``to_file`` (atomically: the whole file or none) or stdout; returns
-    the summary ({"room_id", "tenant", "events", "media", "bytes", ...})."""
+    the summary ({"room_id", "tenant", "events", "media", "bytes", ...}). A signed bundle names
+    a real server (``api.fedkeys.require_server_name``: never unset or localhost) before
+    anything is written; over the API the server signs under its own name."""
+    server = None
+    if via != "api" and (sign or server_name is not None):
+        server = api.fedkeys.require_server_name(app.settings, server_name)
     with _target(to_file) as out:
         if via == "api":
             return _export_via_api(app, room_id, tenant, out, sign)
-        return _export_from_db(app, room_id, tenant, out, sign, batch_size)
+        return _export_from_db(app, room_id, tenant, out, sign, batch_size, server)
 
 
 @contextlib.contextmanager
 def _target(to_file):
-    """stdout (binary), or ``to_file`` through ``api.atomic_writer`` with the mode a plain
-    ``open`` would give (0666 less the umask)."""
+    """stdout (binary), or ``to_file`` through ``api.atomic_writer``, mode 0600 whatever the
+    umask: a bundle holds every message of the room."""
     if to_file is None:
         out = sys.stdout.buffer
         yield out
         out.flush()
         return
-    umask = os.umask(0o022)
-    os.umask(umask)
-    with api.atomic_writer(to_file, mode=0o666 & ~umask) as out:
+    with api.atomic_writer(to_file, mode=0o600) as out:
         yield out
 
 
@@ -67,7 +71,7 @@ def _export_via_api(app, room_id, tenant, out, sign) -> dict:
     return {"room_id": room_id, "tenant": tenant, "bytes": size, "via": "api"}
 
 
-def _export_from_db(app, room_id, tenant_ref, out, sign, batch_size) -> dict:
+def _export_from_db(app, room_id, tenant_ref, out, sign, batch_size, server=None) -> dict:
     from scaiwave_room.adapters import db
 
     store = app.store
@@ -77,7 +81,7 @@ def _export_from_db(app, room_id, tenant_ref, out, sign, batch_size) -> dict:
         room = db.get_room(session, tenant.id, room_id)
         refuse_export(room)
         signer = federation_signer(session, app.settings) if sign else None
-        plan = plan_export(session, app.settings, tenant, room)
+        plan = plan_export(session, app.settings, tenant, room, server_name=server)
         for item in plan.media:
             if not media_store.exists(tenant.id, item["sha256"]):
                 raise api.DomainError(
@@ -174,10 +178,10 @@ def _str_or_none(value, limit: int):
     return value[:limit]
 
 
-def plan_export(session, settings, tenant, room) -> ExportPlan:
+def plan_export(session, settings, tenant, room, *, server_name=None) -> ExportPlan:
     from scaiwave_room.adapters import db
 
-    server = settings.server_name
+    server = server_name or settings.server_name
     senders: dict = {}
     local_ids = set()
     foreign = []

@@ -24,7 +24,7 @@ _BARE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
 def write_private(path: Path, data: str) -> None:
     """Replace ``path`` with ``data`` atomically (the core's ``atomic_write``); mode 0600."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    api.private_dir(path.parent)  # SCAIWAVE_HOME made 0700 when this is its first file
     api.atomic_write(path, data, mode=0o600)
 
 
