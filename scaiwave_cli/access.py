@@ -3,8 +3,8 @@
 - No ``SCAIWAVE_ADMIN_TOKEN``: local operator mode. The actor is the OS user
   (``local:<user>``) with platform scope, as on a server shell.
 - With a token: a ScaiKey JWT, verified against the issuer's JWKS; its ``role`` claim decides
-  the scope (``super_admin``/platform: everything; ``partner_admin``: its partner's tenants;
-  ``tenant_admin``: its tenant).
+  the scope (``super_admin``/platform: everything; ``partner_admin``: the tenants of the partner
+  whose ScaiKey partner id is its ``partner_id``; ``tenant_admin``: its tenant).
 
 Who resolves it: ``tokens.resolve_actor`` (tokens imports this module, never the reverse).
 Commands ask ``app.actor`` (``AppContext.actor``) and call ``actor.require_tenant(tenant)``
@@ -46,8 +46,8 @@ class Actor:
             return True
         if self.scope == TENANT:
             return tenant.scaikey_tenant_id == self.tenant_id
-        partner = getattr(tenant, "partner", None)
-        return partner is not None and _partner_key(partner) == self.partner_id
+        key = partner_key(getattr(tenant, "partner", None))
+        return key is not None and key == self.partner_id
 
     def require_tenant(self, tenant) -> None:
         if not self.can_see_tenant(tenant):
@@ -64,8 +64,11 @@ class Actor:
             )
 
 
-def _partner_key(partner) -> str | None:
-    return getattr(partner, "scaikey_partner_id", None) or getattr(partner, "slug", None)
+def partner_key(partner) -> str | None:
+    """The id a ``partner_admin`` token names ``partner`` by: its ScaiKey partner id, only.
+    A partner without one is reachable by platform admins alone (never by a token whose
+    ``partner_id`` happens to equal its slug)."""
+    return getattr(partner, "scaikey_partner_id", None) or None
 
 
 def local_actor() -> Actor:

@@ -28,6 +28,7 @@ Added in API 1.1 (the shared helpers; each lives once, here):
 - times: ``parse_time``, ``isoformat``, ``TIME`` (Click type for ISO 8601 options)
 - confirmation: ``yes_option``, ``confirm`` (a plan; ``--yes``, a TTY prompt, or a refusal)
 - progress: ``progress(label, total=…, unit=…)`` (a rich bar on a TTY's stderr, else nothing)
+- http: ``api.http`` (a wall-clock deadline per call, a byte cap per body, safe JSON)
 - settings: ``declare_setting`` (a plugin's variable: typed, validated once, in ``show-config``),
   ``load_plugin_declarations`` (import every plugin's light ``cli.py``: all declarations known)
 """
@@ -73,6 +74,7 @@ _LAZY = {
     "permissions": ("scaiwave_cli.permissions", None),
     "fedkeys": ("scaiwave_cli.fedkeys", None),
     "tokens": ("scaiwave_cli.tokens", None),
+    "http": ("scaiwave_cli.http", None),
     "find_tenant": ("scaiwave_cli.lookup", "find_tenant"),
     "find_participant": ("scaiwave_cli.lookup", "find_participant"),
     "find_participants": ("scaiwave_cli.lookup", "find_participants"),

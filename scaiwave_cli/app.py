@@ -229,6 +229,9 @@ class LazyGroup(click.Group):
             app = ctx.obj
             if isinstance(app, AppContext) and app.debug:
                 raise
+            mapped = _database_error(exc)
+            if mapped is not None:
+                raise mapped from exc
             from scaiwave_cli.errors import UnexpectedError
 
             raise UnexpectedError(
@@ -238,6 +241,23 @@ class LazyGroup(click.Group):
         finally:
             if isinstance(ctx.obj, AppContext):
                 ctx.obj.close()
+
+
+def _database_error(exc: Exception):
+    """A database error nobody caught, as its own code: a busy store is ``SW_DB_BUSY`` (exit 2),
+    a broken constraint ``SW_DB_CONFLICT`` (exit 1); never the SQL statement. None: not one."""
+    import sys
+
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy_exc is None:  # SQLAlchemy never loaded: not a database error
+        return None
+    from scaiwave_cli.store import locks
+
+    if isinstance(exc, sqlalchemy_exc.IntegrityError):
+        return locks.conflict_error(exc)
+    if isinstance(exc, sqlalchemy_exc.DBAPIError) and locks.is_busy(exc):
+        return locks.busy_error()
+    return None
 
 
 # -- global options after the command ----------------------------------------------------------

@@ -139,15 +139,13 @@ def _write_cache(data: dict) -> None:
         return
     path = _cache_path(_search_path())
     try:
-        from scaiwave_cli.files import private_dir  # SCAIWAVE_HOME and its cache: 0700
+        from scaiwave_cli.files import atomic_writer, private_dir  # written off the --help path
 
-        private_dir(os.path.dirname(path))
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+        private_dir(os.path.dirname(path))  # SCAIWAVE_HOME and its cache: 0700
+        with atomic_writer(path, mode=0o600) as fh:  # exclusive temp, never a planted link
             marshal.dump(data, fh)
-        os.replace(tmp, path)
-    except (OSError, ValueError):
-        pass  # a read-only home only costs speed
+    except Exception:  # noqa: BLE001 - a read-only home or an odd file only costs speed
+        pass
 
 
 def _scan(search_path: list[str]) -> dict:

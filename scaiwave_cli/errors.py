@@ -39,6 +39,7 @@ SW_NOT_FOUND = "SW_NOT_FOUND"  # NotFoundError default
 SW_INTERNAL = "SW_INTERNAL"  # an exception nobody planned for (a bug: --debug shows it)
 SW_CONFIG_INVALID = "SW_CONFIG_INVALID"  # a setting is missing or invalid
 SW_BACKEND_UNREACHABLE = "SW_BACKEND_UNREACHABLE"  # database or HTTP service unreachable
+SW_JWKS_INVALID_RESPONSE = "SW_JWKS_INVALID_RESPONSE"  # the key set URL answered no key set
 SW_AUTH_INVALID_TOKEN = "SW_AUTH_INVALID_TOKEN"  # malformed, badly signed, wrong iss/aud
 SW_AUTH_EXPIRED_TOKEN = "SW_AUTH_EXPIRED_TOKEN"  # admin token expired
 SW_AUTH_INSUFFICIENT_PERMISSION = "SW_AUTH_INSUFFICIENT_PERMISSION"  # out of the actor's scope
@@ -71,6 +72,9 @@ SW_AUTH_EMPTY_TOKEN = "SW_AUTH_EMPTY_TOKEN"  # SCAIWAVE_ADMIN_TOKEN set but empt
 SW_KEY_ENCRYPTION_KEY_REQUIRED = "SW_KEY_ENCRYPTION_KEY_REQUIRED"  # new key, no key, no opt-in
 SW_SERVER_NAME_UNSET = "SW_SERVER_NAME_UNSET"  # SCAIWAVE_SERVER_NAME unset or localhost
 SW_SERVER_NAME_INVALID = "SW_SERVER_NAME_INVALID"  # not a host name (with an optional :port)
+SW_DB_BUSY = "SW_DB_BUSY"  # another writer holds the database lock: retry, or --wait
+SW_DB_CONFLICT = "SW_DB_CONFLICT"  # a write broke a unique/foreign-key constraint
+SW_FILE_UNSAFE_SYMLINK = "SW_FILE_UNSAFE_SYMLINK"  # the target is another user's symlink
 
 
 # Set by the root group once the output format is known; read by ``show``.

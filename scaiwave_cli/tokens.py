@@ -10,15 +10,26 @@ one place a token is checked.
   cached on disk under ``$SCAIWAVE_HOME/cache/`` for ``SCAIWAVE_JWKS_CACHE_TTL`` seconds (default
   3600); a token whose ``kid`` the cached set does not know triggers one refetch (key rotation).
 - Algorithms: RS256 and ES256 only (what ScaiKey signs with); ``none``/HS* are refused.
-- Claims: ``exp`` required, ``iss`` checked when ``SCAIKEY_ISSUER`` is set, ``aud`` when
-  ``SCAIKEY_AUDIENCE`` is set; 60 s leeway for clock skew (the server's tolerance).
+- Claims: ``exp`` required, ``iss`` checked when ``SCAIKEY_ISSUER`` is set, ``aud`` against
+  ``SCAIKEY_AUDIENCE``, else against ``SCAIKEY_CLIENT_ID`` when that is set (ScaiKey puts the
+  audience application's client id there); 60 s leeway for clock skew (the server's tolerance).
 - Scope from the ``role`` claim: ``super_admin`` -> platform; ``partner_admin`` -> its
-  ``partner_id``; ``tenant_admin`` -> its ``tenant_id``; anything else -> ``PermissionDenied``.
+  ``partner_id`` (a ScaiKey partner id, never a local slug); ``tenant_admin`` -> its
+  ``tenant_id``; anything else -> ``PermissionDenied``.
 
 Errors: a bad signature, malformed token, wrong iss/aud -> ``AuthError`` ``SW_AUTH_INVALID_TOKEN``
-(exit 3); an expired one -> ``SW_AUTH_EXPIRED_TOKEN`` (exit 3); JWKS unreachable or not a key
-set -> ``BackendUnavailable`` (exit 2); no JWKS location configured -> ``ConfigError`` (exit 2).
-The token itself never appears in a message (config registers it as a secret as well).
+(exit 3); an expired one -> ``SW_AUTH_EXPIRED_TOKEN`` (exit 3); JWKS unreachable, or no answer
+within ``SCAIWAVE_JWKS_TIMEOUT`` seconds (default 10, a total: connect and every read) ->
+``SW_BACKEND_UNREACHABLE`` (exit 2); an answer that is not a key set (malformed or hostile JSON,
+over 1 MiB) -> ``SW_JWKS_INVALID_RESPONSE`` (exit 2); no JWKS location configured ->
+``ConfigError`` (exit 2). The token itself never appears in a message (config registers it as a
+secret as well).
+
+Bounded HTTP (the end of this module; the sync plugin's ScaiKey client uses it too, through
+``api.tokens``): ``deadline_transport`` gives an httpx transport whose every socket operation
+ends by the deadline of the call in progress (``Deadline``), so a server that trickles a byte at a
+time cannot keep a call alive past it; ``read_bounded`` reads a streamed body under a size cap;
+``parse_json`` turns JSON nested too deep to decode into a ``ValueError`` like any malformed JSON.
 """
 
 from __future__ import annotations
@@ -36,17 +47,20 @@ from scaiwave_cli.errors import (
     SW_AUTH_INVALID_TOKEN,
     SW_BACKEND_UNREACHABLE,
     SW_CONFIG_INVALID,
+    SW_JWKS_INVALID_RESPONSE,
     AuthError,
     BackendUnavailable,
     ConfigError,
     PermissionDenied,
 )
+from scaiwave_cli.http import BodyTooLarge, Deadline, deadline_transport, parse_json, read_bounded
 
 ALGORITHMS = ("RS256", "ES256")
 JWKS_PATH = "/api/v1/platform/.well-known/jwks.json"
 DEFAULT_TTL = 3600
 LEEWAY = 60
-HTTP_TIMEOUT = 10.0
+HTTP_TIMEOUT = 10.0  # seconds, the whole fetch (SCAIWAVE_JWKS_TIMEOUT)
+JWKS_MAX_BYTES = 1 << 20  # a key set is a few KB
 
 ROLE_SCOPES = {"super_admin": PLATFORM, "partner_admin": PARTNER, "tenant_admin": TENANT}
 
@@ -126,14 +140,18 @@ def verify_admin_token(token: str, settings) -> Actor:
 def _decode(token: str, keys: list, alg: str, settings) -> dict:
     import jwt
 
+    # the expected audience: SCAIKEY_AUDIENCE, else this application's client id
+    audience, audience_from = settings.scaikey_audience, "SCAIKEY_AUDIENCE"
+    if not audience and settings.scaikey_client_id:
+        audience, audience_from = settings.scaikey_client_id, "SCAIKEY_CLIENT_ID"
     options = {
         "require": ["exp"],
-        "verify_aud": bool(settings.scaikey_audience),
+        "verify_aud": bool(audience),
         "verify_iss": bool(settings.scaikey_issuer),
     }
     kwargs = {}
-    if settings.scaikey_audience:
-        kwargs["audience"] = settings.scaikey_audience
+    if audience:
+        kwargs["audience"] = audience
     if settings.scaikey_issuer:
         kwargs["issuer"] = settings.scaikey_issuer
     last: Exception | None = None
@@ -154,7 +172,7 @@ def _decode(token: str, keys: list, alg: str, settings) -> dict:
         except jwt.InvalidAudienceError as exc:
             raise _invalid(
                 f"the admin token is not for this audience ({_reason(exc)}; "
-                f"SCAIKEY_AUDIENCE={settings.scaikey_audience})"
+                f"{audience_from}={audience})"
             ) from None
         except jwt.InvalidIssuerError as exc:
             raise _invalid(
@@ -162,6 +180,11 @@ def _decode(token: str, keys: list, alg: str, settings) -> dict:
                 f"SCAIKEY_ISSUER={settings.scaikey_issuer})"
             ) from None
         except jwt.MissingRequiredClaimError as exc:
+            if exc.claim == "aud":
+                raise _invalid(
+                    f"the admin token names no audience (aud); {audience_from}={audience} "
+                    "expects it"
+                ) from None
             raise _invalid(f"the admin token lacks a required claim ({_reason(exc)})") from None
         except jwt.ImmatureSignatureError as exc:
             raise _invalid(f"the admin token is not valid yet ({_reason(exc)})") from None
@@ -231,8 +254,8 @@ def _candidate_keys(jwks: dict, kid: str | None, alg: str) -> list:
             continue
         try:
             out.append(jwt.PyJWK(entry, algorithm=alg).key)
-        except jwt.PyJWTError:
-            continue  # a key we cannot use; another may still match
+        except Exception:  # noqa: BLE001 - a key we cannot use (or a hostile entry): skipped
+            continue  # another may still match
     return out
 
 
@@ -243,7 +266,10 @@ class JwksCache:
         self.url = jwks_url(settings)
         digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
         self.path = Path(settings.home) / "cache" / f"jwks-{digest}.json"
-        self.ttl = _ttl(settings)
+        self.ttl = _seconds(settings, "SCAIWAVE_JWKS_CACHE_TTL", DEFAULT_TTL, "3600 (0: no cache)")
+        self.timeout = _seconds(
+            settings, "SCAIWAVE_JWKS_TIMEOUT", HTTP_TIMEOUT, "10 (the whole fetch)"
+        )
         self.fresh_from_network = False
 
     def keys(self, *, refresh: bool = False) -> dict:
@@ -258,7 +284,7 @@ class JwksCache:
 
     def _read(self) -> dict | None:
         try:
-            data = json.loads(self.path.read_text())
+            data = parse_json(self.path.read_bytes())
         except (OSError, ValueError):
             return None
         if not isinstance(data, dict) or data.get("url") != self.url:
@@ -282,41 +308,57 @@ class JwksCache:
         import httpx
 
         hint = "check SCAIKEY_BASE_URL / SCAIKEY_JWKS_URL and that ScaiKey is reachable"
+        transport, backend = deadline_transport()
+        deadline = backend.deadline = Deadline(self.timeout)
         try:
-            response = httpx.get(self.url, timeout=HTTP_TIMEOUT, follow_redirects=True)
+            with httpx.Client(transport=transport, follow_redirects=True) as client:
+                with client.stream("GET", self.url, timeout=self.timeout) as response:
+                    status = response.status_code
+                    body = (
+                        read_bounded(response, deadline, JWKS_MAX_BYTES) if status == 200 else b""
+                    )
         except httpx.HTTPError as exc:
+            reason = _reason(exc)
+            if isinstance(exc, httpx.TimeoutException):
+                reason = f"no complete answer within the deadline of {self.timeout:g} s"
             raise BackendUnavailable(
-                f"cannot fetch ScaiKey's signing keys from {self.url}: {_reason(exc)}",
+                f"cannot fetch ScaiKey's signing keys from {self.url}: {reason}",
                 code=SW_BACKEND_UNREACHABLE,
-                hint=hint,
+                hint=hint + " (SCAIWAVE_JWKS_TIMEOUT: the seconds the whole fetch may take)",
             ) from None
-        if response.status_code != 200:
+        except BodyTooLarge as exc:
+            raise _not_a_key_set(self.url, str(exc)) from None
+        if status != 200:
             raise BackendUnavailable(
-                f"ScaiKey's key set at {self.url} answered HTTP {response.status_code}",
+                f"ScaiKey's key set at {self.url} answered HTTP {status}",
                 code=SW_BACKEND_UNREACHABLE,
                 hint=hint,
             )
         try:
-            jwks = response.json()
-        except ValueError:
-            jwks = None
+            jwks = parse_json(body)
+        except ValueError as exc:
+            raise _not_a_key_set(self.url, f"not JSON: {exc}") from None
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
-            raise BackendUnavailable(
-                f"{self.url} did not return a JWKS document (no 'keys' list)",
-                code=SW_BACKEND_UNREACHABLE,
-                hint=hint,
-            )
+            raise _not_a_key_set(self.url, "no 'keys' list")
         return jwks
 
 
-def _ttl(settings) -> float:
-    raw = settings.get("SCAIWAVE_JWKS_CACHE_TTL") if hasattr(settings, "get") else None
+def _not_a_key_set(url: str, reason: str) -> BackendUnavailable:
+    return BackendUnavailable(
+        f"{url} did not return a JWKS document ({reason[:200]})",
+        code=SW_JWKS_INVALID_RESPONSE,
+        hint="check SCAIKEY_JWKS_URL / SCAIKEY_BASE_URL: it must be ScaiKey's key set",
+    )
+
+
+def _seconds(settings, name: str, default: float, example: str) -> float:
+    raw = settings.get(name) if hasattr(settings, "get") else None
     if raw in (None, ""):
-        return DEFAULT_TTL
+        return default
     try:
         return max(0.0, float(raw))
     except ValueError:
         raise ConfigError(
-            f"SCAIWAVE_JWKS_CACHE_TTL must be a number of seconds, got {raw!r}",
-            hint="e.g. SCAIWAVE_JWKS_CACHE_TTL=3600 (0 disables the cache)",
+            f"{name} must be a number of seconds, got {raw!r}",
+            hint=f"e.g. {name}={example}",
         ) from None

@@ -24,6 +24,15 @@ A SQLite file the CLI creates is 0600 in a 0700 directory (its -wal/-shm follow 
 creating the embedded one is said on stderr, and an existing embedded one readable by others
 gets one warning with the chmod to run (``check_private``): never a silent chmod.
 
+Concurrency
+-----------
+Creating and migrating the embedded store happens under an exclusive ``flock`` on its sibling
+``scaiwave.db.lock``, so two first uses at once create and migrate it once. A writer waits up to
+``SCAIWAVE_DB_BUSY_TIMEOUT`` seconds (default 30) for another writer's lock; then the command
+exits 2 with ``SW_DB_BUSY`` (``is_busy``; a MariaDB lock wait timeout or deadlock too), never
+``SW_DB_UNREACHABLE``. A constraint violation nobody planned for is ``SW_DB_CONFLICT`` (exit 1,
+``conflict_error``): the constraint, never the statement or its parameters.
+
 Streaming on MariaDB
 --------------------
 ``stream`` uses an unbuffered server-side cursor. While it is open, do not run another statement
@@ -51,13 +60,24 @@ from scaiwave_cli.errors import (
     ConfigError,
 )
 from scaiwave_cli.store import media, models
+from scaiwave_cli.store.locks import (
+    DEFAULT_BUSY_TIMEOUT,
+    busy_error,
+    busy_timeout_of,
+    conflict_error,
+    first_use_lock,
+    is_busy,
+)
 from scaiwave_cli.store.models import new_id, utcnow
 
 __all__ = [
     "HEAD_REVISION",
     "Store",
     "default_url",
+    "busy_error",
+    "conflict_error",
     "insert_batches",
+    "is_busy",
     "media",
     "models",
     "new_id",
@@ -71,7 +91,7 @@ __all__ = [
 
 # The newest migration (``store/migrations/versions``); a test keeps it equal to Alembic's head,
 # so opening a store can compare revisions without loading Alembic.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 
 def default_url(settings) -> str:
@@ -97,6 +117,7 @@ class Store:
 
         self.engine = engine
         self.url = url
+        self.revision_seen: str | None = None  # set by open_store
         self.settings = settings
         self.embedded = embedded
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
@@ -138,7 +159,8 @@ class Store:
         """The Alembic revision the database is at (None: not a ScaiWave schema yet)."""
         from sqlalchemy import inspect, text
 
-        with self.engine.connect() as conn:
+        # a plain BEGIN on SQLite: reading the revision never waits for another writer's lock
+        with self.engine.execution_options(scaiwave_readonly=True).connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -147,7 +169,7 @@ class Store:
         self.engine.dispose()
 
 
-def make_engine(url: str):
+def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT):
     """A SQLAlchemy engine with the pragmas/options the CLI relies on."""
     from sqlalchemy import create_engine, event
 
@@ -156,7 +178,8 @@ def make_engine(url: str):
         if path is not None:
             create_private(path)
         # hide_parameters: an error message never shows bound values (they may be secrets).
-        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=True)
+        busy_ms = int(busy_timeout * 1000)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -166,7 +189,7 @@ def make_engine(url: str):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -266,32 +289,50 @@ def open_store(settings, *, debug: bool = False, log=None, check_schema: bool = 
     """
     log = log or (lambda _m: None)
     embedded = not settings.db_url
-    if embedded:
-        url = default_url(settings)
-        log(f"database: embedded SQLite {url}")
-        path = sqlite_path(url)
+    timeout = busy_timeout_of(settings)
+    if not embedded:
+        url, note = normalize_url(settings.db_url)
+        if note:
+            log(note)
+        store = _open(url, settings, timeout, embedded=False, log=log)
+        if check_schema:
+            require_current(store.revision_seen, url)
+        return store
+    url = default_url(settings)
+    log(f"database: embedded SQLite {url}")
+    path = sqlite_path(url)
+    # One process at a time creates and migrates it: two first uses at once do it once.
+    with first_use_lock(path):
         if create_private(path):
             _say(f"created the embedded store {path} (set SCAIWAVE_DB_URL to use a server)")
         else:
             check_private(path)
-    else:
-        url, note = normalize_url(settings.db_url)
-        if note:
-            log(note)
-    store = Store(make_engine(url), url=url, settings=settings, embedded=embedded)
+        store = _open(url, settings, timeout, embedded=True, log=log)
+        revision = store.revision_seen
+        if revision is None or revision < HEAD_REVISION:
+            from scaiwave_cli.store.migrate import upgrade
+
+            log(f"database: migrating embedded store from {revision or 'empty'} to {HEAD_REVISION}")
+            try:
+                upgrade(store.engine)
+            except Exception as exc:
+                if not is_busy(exc):
+                    raise
+                store.close()
+                raise unreachable(exc, url) from exc
+    return store
+
+
+def _open(url: str, settings, timeout: float, *, embedded: bool, log) -> Store:
+    store = Store(
+        make_engine(url, busy_timeout=timeout), url=url, settings=settings, embedded=embedded
+    )
     log(f"database: {store.masked_url}")
     try:
-        revision = store.revision()
+        store.revision_seen = store.revision()
     except Exception as exc:
         store.close()
         raise unreachable(exc, url) from exc
-    if embedded and (revision is None or revision < HEAD_REVISION):
-        from scaiwave_cli.store.migrate import upgrade
-
-        log(f"database: migrating embedded store from {revision or 'empty'} to {HEAD_REVISION}")
-        upgrade(store.engine)
-    elif check_schema:
-        require_current(revision, url)
     return store
 
 
@@ -319,6 +360,8 @@ def unreachable(exc: BaseException, url: str) -> ConfigError:
     """The exit-2 error for a database that cannot be used, URL masked, cause in one line."""
     from scaiwave_cli.config import mask_url
 
+    if is_busy(exc):
+        return busy_error(url)
     orig = getattr(exc, "orig", None) or exc
     args = getattr(orig, "args", ())
     errno = args[0] if args and isinstance(args[0], int) else None

@@ -317,13 +317,18 @@ def test_jwks_unreachable_is_backend_unavailable(httpx_mock, settings, rsa_key):
 
 
 @pytest.mark.parametrize(
-    "response", [{"status_code": 503}, {"text": "<html>"}, {"json": {"no": "keys"}}]
+    "response, code",
+    [
+        ({"status_code": 503}, "SW_BACKEND_UNREACHABLE"),
+        ({"text": "<html>"}, "SW_JWKS_INVALID_RESPONSE"),
+        ({"json": {"no": "keys"}}, "SW_JWKS_INVALID_RESPONSE"),
+    ],
 )
-def test_jwks_error_answers_are_backend_unavailable(httpx_mock, settings, rsa_key, response):
+def test_jwks_error_answers_are_backend_unavailable(httpx_mock, settings, rsa_key, response, code):
     httpx_mock.add_response(url=JWKS, **response)
     with pytest.raises(api.BackendUnavailable) as info:
         verify_admin_token(rsa_key.token(), settings())
-    assert info.value.code == "SW_BACKEND_UNREACHABLE"
+    assert info.value.code == code and info.value.exit_code == 2
 
 
 def test_no_scaikey_configured_is_a_config_error(settings, rsa_key):

@@ -42,8 +42,32 @@ def _at_least(kind, minimum):
 for _name, _type, _default, _help in (
     ("SCOPE", str, "admin:read", "OAuth scopes asked for in the token request"),
     ("PAGE_SIZE", _at_least(int, 1), 500, "items per page of ScaiKey listings"),
-    ("HTTP_TIMEOUT", _at_least(float, 0), 30, "seconds before one HTTP call gives up"),
+    (
+        "HTTP_TIMEOUT",
+        _at_least(float, 0),
+        30,
+        "seconds one HTTP attempt may take in all (connect, send, every read)",
+    ),
     ("RETRIES", _at_least(int, 1), 5, "attempts per call on connection errors, 429 and 5xx"),
+    (
+        "HTTP_BUDGET",
+        _at_least(float, 0),
+        300,
+        "seconds one ScaiKey call may take with all its attempts and waits",
+    ),
+    (
+        "MAX_LISTING",
+        _at_least(int, 1),
+        1_000_000,
+        "most items one ScaiKey listing may have (a tenant's users or groups, a group's "
+        "members, the tenants, the admin roles); more is refused, nothing applied",
+    ),
+    (
+        "MAX_RESPONSE_BYTES",
+        _at_least(int, 1024),
+        64 * 1024 * 1024,
+        "longest ScaiKey answer read, bytes (after decompression)",
+    ),
     ("BACKOFF", _at_least(float, 0), 0.5, "base of the exponential backoff (full jitter)"),
     ("BACKOFF_MAX", _at_least(float, 0), 30, "longest wait between two attempts"),
     ("RETRY_AFTER_MAX", _at_least(float, 0), 120, "longest Retry-After honoured"),

@@ -22,6 +22,7 @@ SW_SYNC_STATE_UNREADABLE = "SW_SYNC_STATE_UNREADABLE"  # the registration state 
 
 # -- the reconcile -------------------------------------------------------------------------------
 SW_SYNC_LOCKED = "SW_SYNC_LOCKED"  # another reconcile holds the run lock
+SW_SYNC_LOCK_LOST = "SW_SYNC_LOCK_LOST"  # the run lock was taken from this run: it stopped
 SW_SYNC_MASS_DEACTIVATION = "SW_SYNC_MASS_DEACTIVATION"  # over the deactivation limit
 SW_SYNC_EMPTY_LISTING = "SW_SYNC_EMPTY_LISTING"  # no users listed for a tenant with participants
 SW_SYNC_DRIFT = "SW_SYNC_DRIFT"  # `status --fail-on-drift` and a reconcile would change something
@@ -34,6 +35,8 @@ SW_SCAIKEY_INVALID_RESPONSE = "SW_SCAIKEY_INVALID_RESPONSE"  # an answer outside
 SW_SCAIKEY_REQUEST_REJECTED = "SW_SCAIKEY_REQUEST_REJECTED"  # an unexpected HTTP status
 SW_SCAIKEY_AUTH_FAILED = "SW_SCAIKEY_AUTH_FAILED"  # client credentials or a fresh token refused
 SW_SCAIKEY_FORBIDDEN = "SW_SCAIKEY_FORBIDDEN"  # 403: the application lacks admin:read / GLOBAL
+SW_SCAIKEY_LISTING_TOO_LARGE = "SW_SCAIKEY_LISTING_TOO_LARGE"  # over SCAIWAVE_SYNC_MAX_LISTING
+SW_SCAIKEY_RESPONSE_TOO_LARGE = "SW_SCAIKEY_RESPONSE_TOO_LARGE"  # over ..._MAX_RESPONSE_BYTES
 
 
 class InvalidResponse(api.BackendUnavailable):
@@ -46,3 +49,15 @@ class ListingFailed(api.BackendUnavailable):
     """A listing that failed or changed under us part-way: act on none of it (exit 2)."""
 
     code = SW_SCAIKEY_LISTING_INCONSISTENT
+
+
+class ListingTooLarge(api.BackendUnavailable):
+    """A listing with more items than SCAIWAVE_SYNC_MAX_LISTING: act on none of it (exit 2)."""
+
+    code = SW_SCAIKEY_LISTING_TOO_LARGE
+
+
+class ResponseTooLarge(api.BackendUnavailable):
+    """An answer longer than SCAIWAVE_SYNC_MAX_RESPONSE_BYTES (exit 2)."""
+
+    code = SW_SCAIKEY_RESPONSE_TOO_LARGE

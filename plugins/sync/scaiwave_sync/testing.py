@@ -12,6 +12,11 @@ in memory (up to 100k users in several tenants), and can misbehave on purpose::
     fake.add_fault("status", path="/users/", page=2, status=500, times=None)  # page 2 fails
     fake.add_fault("empty", tenant="tnt_acme")              # users listing suddenly empty
     fake.add_fault("shift", path="/users/", page=2)         # total changes half-way
+    fake.add_fault("trickle", path="/users/", interval=0.5, seconds=10)  # 1 byte per 0.5 s
+    fake.add_fault("endless", path="/users/", times=300)   # total 1e9, new ids on every page
+    fake.add_fault("deep", path="/users/", depth=100_000)  # [[[[...]]]] as the page
+    fake.add_fault("truncated", path="/users/")            # half the JSON (Content-Length fits)
+    fake.add_fault("huge", path="/users/", size=10**6, length=False)  # a padded page, no length
     fake.stop()
 
 From a shell (the demo): ``python -m scaiwave_sync.testing --port 0 --url-file url.txt`` prints
@@ -41,11 +46,13 @@ DEFAULT_CLIENT_ID = "app_scaiwave_test"
 DEFAULT_CLIENT_SECRET = "sk-test-secret-0123456789"
 TENANT_SLUGS = ("acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "wonka")
 _DROP = object()
+_SHAPES = ("trickle", "deep", "truncated", "huge")  # faults that shape the answer's bytes
 
 
 class Fault:
-    """One misbehaviour: ``kind`` status|drop|delay|empty|shift, applied to requests whose path
-    contains ``path`` (and page ``page``, tenant ``tenant``) ``times`` times (None: forever)."""
+    """One misbehaviour: ``kind`` status|drop|delay|empty|shift|endless (the answer) or
+    trickle|deep|truncated|huge (its bytes), applied to requests whose path contains ``path``
+    (and page ``page``, tenant ``tenant``) ``times`` times (None: forever)."""
 
     def __init__(self, kind, *, path="", page=None, tenant=None, times=1, **params):
         self.kind = kind
@@ -118,13 +125,7 @@ class FakeScaiKey:
         tid = f"tnt_{slug}"
         with self.lock:
             self.tenants.append(
-                {
-                    "id": tid,
-                    "slug": slug,
-                    "name": name,
-                    "status": "ACTIVE",
-                    "partner_id": partner_id,
-                }
+                dict(id=tid, slug=slug, name=name, status="ACTIVE", partner_id=partner_id)
             )
             self.users[tid] = []
             self.groups[tid] = []
@@ -173,15 +174,8 @@ class FakeScaiKey:
         rid = f"adr_{next(self._ids):05d}"
         with self.lock:
             self.admin_roles.append(
-                {
-                    "id": rid,
-                    "user_id": user_id,
-                    "role": role,
-                    "tenant_id": tenant_id,
-                    "partner_id": None,
-                    "is_active": True,
-                    "expires_at": None,
-                }
+                dict(id=rid, user_id=user_id, role=role, tenant_id=tenant_id, partner_id=None)
+                | {"is_active": True, "expires_at": None}
             )
         return rid
 
@@ -259,6 +253,25 @@ class FakeScaiKey:
                     extra["Retry-After"] = str(fault.params["retry_after"])
                 status = fault.params.get("status", 500)
                 return status, extra, {"detail": f"injected {status}"}
+        answer = self._route(method, path, query, headers, body, fault)
+        if fault is None or fault.kind not in _SHAPES:
+            return answer
+        status, extra, payload = answer
+        data, extra = json.dumps(payload).encode(), dict(extra)
+        p = fault.params
+        if fault.kind == "trickle":  # the answer, one byte every `interval` s for `seconds` s
+            extra["_trickle"] = (p.get("interval", 0.5), p.get("seconds", 10), p.get("head"))
+        elif fault.kind == "deep":
+            depth = p.get("depth", 100_000)
+            data = b"[" * depth + b"]" * depth
+        elif fault.kind == "truncated":
+            data = data[: len(data) // 2]
+        elif fault.kind == "huge":  # valid JSON, padded to `size` bytes; length=False: no length
+            data = data[:-1] + b', "pad": "' + b"x" * p.get("size", 10**6) + b'"}'
+            extra["_no_length"] = not p.get("length", True)
+        return status, extra, data
+
+    def _route(self, method, path, query, headers, body, fault):
         if method == "POST" and path == contract.TOKEN_PATH:
             return self._token(headers, body)
         if path.startswith("/api/v1/public/register/applications"):
@@ -326,6 +339,12 @@ class FakeScaiKey:
             chunk, total = [], 0
         if fault is not None and fault.kind == "shift":
             total += 1
+        if fault is not None and fault.kind == "endless":  # a huge total, new ids on every page
+            total = fault.params.get("total", 10**9)
+            chunk = [
+                {"id": f"usr_{page}_{i}", "tenant_id": tenant, "slug": f"s{page}_{i}", "name": "x"}
+                for i in range(per_page)
+            ]
         return 200, {}, {"items": chunk, "total": total, "page": page, "per_page": per_page}
 
     def _registration(self, method, path, query, body):
@@ -407,14 +426,23 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
             return
         status, headers, payload = answer
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        trickle, no_length = headers.pop("_trickle", None), headers.pop("_no_length", False)
+        head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
+        head += [f"{k}: {v}" for k, v in {"Content-Type": "application/json", **headers}.items()]
+        head.append("Connection: close" if no_length else f"Content-Length: {len(data)}")
+        self.close_connection = self.close_connection or no_length
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode() + data
+        if trickle:  # (interval, seconds, head): one byte at a time, from the body or the head
+            interval, seconds, in_head = trickle
+            sent, end = 0 if in_head else len(raw) - len(data), time.monotonic() + seconds
+            self.wfile.write(raw[:sent])
+            while sent < len(raw) and time.monotonic() < end:
+                self.wfile.write(raw[sent : sent + 1])
+                sent += 1
+                time.sleep(interval)
+            raw = raw[sent:]
+        self.wfile.write(raw)
 
     def do_GET(self):
         self._serve("GET")

@@ -206,7 +206,9 @@ def test_unknown_tenant_is_exit_1(world, db_url):
 
 def test_tenant_admin_token_only_reaches_its_tenant(world, db_url, admin_token):
     world.link("acme", "globex")
-    env = admin_token.env("tenant_admin", tenant_id="tnt_acme")
+    env = admin_token.env(
+        "tenant_admin", tenant_id="tnt_acme", aud=world.cli.env["SCAIKEY_CLIENT_ID"]
+    )
     denied = world.sync("--tenant", "globex", env=env)
     assert denied.exit_code == 3, denied.output
     assert "SW_AUTH_INSUFFICIENT_PERMISSION" in denied.stderr

@@ -108,7 +108,7 @@ def test_tenant_not_linked_names_the_command_that_links_it(w, db_url):
 
 
 def test_unlinked_tenants_are_named_within_the_actors_scope_only(w, db_url, admin_token):
-    env = admin_token.env("tenant_admin", tenant_id="tnt_acme")
+    env = admin_token.env("tenant_admin", tenant_id="tnt_acme", aud=w.cli.env["SCAIKEY_CLIENT_ID"])
     out = json.loads(w.sync(env=env).stdout)
     assert out["unlinked_tenants"] == [] and out["scaikey_tenants_unlinked"] == 0
     assert "not linked" not in w.sync(env=env).stderr

@@ -60,13 +60,34 @@ def acquire_lock(store, holder: str, ttl: int) -> LockInfo | None:
     return LockInfo(row.holder, row.acquired_at, row.expires_at)
 
 
-def refresh_lock(store, holder: str, ttl: int) -> None:
+def refresh_lock(store, holder: str, ttl: int) -> str | None:
+    """Push the lock's expiry ``ttl`` seconds ahead if ``holder`` still holds it (None); else
+    nothing is changed and the lock's current holder comes back (``"nobody"``: released)."""
     lock = m.SyncLock.__table__
     with store.transaction() as s:
-        s.execute(
+        kept = s.execute(
             update(lock)
             .where(lock.c.name == LOCK_NAME, lock.c.holder == holder)
             .values(expires_at=api.store.utcnow() + dt.timedelta(seconds=ttl))
+        ).rowcount
+        if kept == 1:
+            return None
+        row = s.execute(select(lock.c.holder).where(lock.c.name == LOCK_NAME)).first()
+    return row.holder if row is not None else "nobody"
+
+
+def take_over_lock(store, old_holder: str, holder: str, ttl: int) -> bool:
+    """Take the lock from ``old_holder`` (a dead process) if it still holds it: True if taken."""
+    now = api.store.utcnow()
+    lock = m.SyncLock.__table__
+    with store.transaction() as s:
+        return (
+            s.execute(
+                update(lock)
+                .where(lock.c.name == LOCK_NAME, lock.c.holder == old_holder)
+                .values(holder=holder, acquired_at=now, expires_at=now + dt.timedelta(seconds=ttl))
+            ).rowcount
+            == 1
         )
 
 

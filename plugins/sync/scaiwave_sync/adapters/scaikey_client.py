@@ -1,12 +1,17 @@
 """The HTTP client of ScaiKey's admin and registration API (what it says: ``scaikey.py``).
 
-Behaviour: every call has a timeout; connection errors, 429 (honouring ``Retry-After``) and 5xx
-are retried a bounded number of times with exponential backoff and full jitter (tenacity);
-a 401 drops the cached token and retries once with a new one. Failures become the CLI's typed
-errors: unreachable -> exit 2 ``SW_SCAIKEY_UNREACHABLE`` naming the URL; 401/403 -> exit 3.
-A listing that fails or comes back inconsistent part-way (total changes, short or empty page
-before the end, duplicate ids, items of another tenant) raises ``ListingFailed``: the caller
-must not act on any of it.
+Behaviour: every attempt has a total deadline (``timeout``: connect, send and every read, so a
+server that trickles a byte at a time is cut off at it: ``api.http.deadline_transport``);
+connection errors, timeouts, 429 (honouring ``Retry-After``) and 5xx are retried a bounded
+number of times with exponential backoff and full jitter (tenacity), all attempts and waits of
+one call inside ``budget`` seconds; a 401 drops the cached token and retries once with a new one.
+An answer is read up to ``max_response_bytes`` (``ResponseTooLarge``) and decoded as JSON with
+anything malformed (too deep, truncated, of the wrong shape) an ``InvalidResponse``. A listing
+holds at most ``max_listing`` items (``ListingTooLarge`` as soon as its total or its items say
+more: memory stays bounded). Failures become the CLI's typed errors: unreachable -> exit 2
+``SW_SCAIKEY_UNREACHABLE`` naming the URL; 401/403 -> exit 3. A listing that fails or comes back
+inconsistent part-way (total changes, short or empty page before the end, duplicate ids, items
+of another tenant) raises ``ListingFailed``: the caller must not act on any of it.
 """
 
 from __future__ import annotations
@@ -21,14 +26,13 @@ import httpx
 from tenacity import (
     Retrying,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_random_exponential,
 )
 
 from scaiwave_cli import api
 from scaiwave_sync import errors
 from scaiwave_sync.adapters import scaikey as sk
-from scaiwave_sync.errors import InvalidResponse, ListingFailed
+from scaiwave_sync.errors import InvalidResponse, ListingFailed, ListingTooLarge, ResponseTooLarge
 
 
 class _Retryable(Exception):
@@ -82,6 +86,9 @@ class ScaiKeyClient:
         page_size: int = 500,
         timeout: float = 30.0,
         retries: int = 5,
+        budget: float = 300.0,
+        max_listing: int = 1_000_000,
+        max_response_bytes: int = 64 * 1024 * 1024,
         backoff: float = 0.5,
         backoff_max: float = 30.0,
         retry_after_max: float = 120.0,
@@ -94,7 +101,11 @@ class ScaiKeyClient:
         self._client_secret = client_secret
         self.scope = scope
         self.page_size = page_size
+        self.timeout = timeout
         self.retries = retries
+        self.budget = budget
+        self.max_listing = max_listing
+        self.max_response_bytes = max_response_bytes
         self.backoff = backoff
         self.backoff_max = backoff_max
         self.retry_after_max = retry_after_max
@@ -108,6 +119,11 @@ class ScaiKeyClient:
         self.pages = 0
         # called with (what, page number) after every page of a listing (progress display)
         self.on_page: Callable[[str, int], None] | None = None
+        # every attempt's deadline bounds its socket operations (a given transport: the reads)
+        self._deadlines = None
+        self._last_deadline = timeout
+        if transport is None:
+            transport, self._deadlines = api.http.deadline_transport()
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -126,6 +142,9 @@ class ScaiKeyClient:
             page_size=cfg.page_size,
             timeout=cfg.http_timeout,
             retries=cfg.retries,
+            budget=cfg.http_budget,
+            max_listing=cfg.max_listing,
+            max_response_bytes=cfg.max_response_bytes,
             backoff=cfg.backoff,
             backoff_max=cfg.backoff_max,
             retry_after_max=cfg.retry_after_max,
@@ -150,20 +169,55 @@ class ScaiKeyClient:
             return 0.0
         return wait_random_exponential(multiplier=self.backoff, max=self.backoff_max)(retry_state)
 
-    def _attempt(self, method: str, path: str, retry_5xx: bool, **kwargs) -> httpx.Response:
+    def _attempt(self, method, path, retry_5xx, ends, **kwargs) -> httpx.Response:
+        """One request, its whole body read by its deadline (``timeout``, within the call's
+        budget ending at ``ends``): a response with the body loaded, or an exception."""
         self.requests += 1
-        response = self._http.request(method, path, **kwargs)
+        deadline = api.http.Deadline(min(self.timeout, max(0.0, ends - self._clock())))
+        self._last_deadline = deadline.seconds
+        if self._deadlines is not None:
+            self._deadlines.deadline = deadline
+        try:
+            with self._http.stream(method, path, timeout=deadline.seconds, **kwargs) as streamed:
+                body = api.http.read_bounded(streamed, deadline, self.max_response_bytes)
+        except api.http.BodyTooLarge as exc:
+            raise ResponseTooLarge(
+                f"ScaiKey at {self.base_url} sent {exc} to {method} {path} "
+                "(SCAIWAVE_SYNC_MAX_RESPONSE_BYTES)",
+                hint="a page is far smaller: is SCAIKEY_BASE_URL the ScaiKey API? (or lower "
+                "SCAIWAVE_SYNC_PAGE_SIZE / raise SCAIWAVE_SYNC_MAX_RESPONSE_BYTES)",
+            ) from None
+        finally:
+            if self._deadlines is not None:
+                self._deadlines.deadline = None
+        # the body as read (decoded): the answer without its transfer headers
+        skip = ("content-encoding", "content-length", "transfer-encoding")
+        headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in skip]
+        response = httpx.Response(
+            streamed.status_code, headers=headers, content=body, request=streamed.request
+        )
         if response.status_code == 429 or (retry_5xx and response.status_code >= 500):
-            response.read()
             raise _Retryable(response, parse_retry_after(response.headers.get("Retry-After")))
         return response
 
     def _send(self, method, path, *, retry_on=_RETRY_TRANSPORT, retry_5xx=True, **kwargs):
+        ends = self._clock() + self.budget
+        made, spent = [1], []  # attempts made; set when the budget ended the retries
+
         def count(_state):
             self.retried += 1
 
+        def stop(state) -> bool:
+            made[0] = state.attempt_number
+            if state.attempt_number >= self.retries:
+                return True
+            if self._clock() + state.upcoming_sleep >= ends:
+                spent.append(True)
+                return True
+            return False
+
         retrying = Retrying(
-            stop=stop_after_attempt(self.retries),
+            stop=stop,
             wait=self._wait,
             retry=retry_if_exception_type((*retry_on, _Retryable)),
             sleep=self._sleep,
@@ -171,21 +225,28 @@ class ScaiKeyClient:
             reraise=True,
         )
         try:
-            return retrying(self._attempt, method, path, retry_5xx, **kwargs)
-        except httpx.TransportError as exc:
+            return retrying(self._attempt, method, path, retry_5xx, ends, **kwargs)
+        except (httpx.TransportError, _Retryable) as exc:
+            tries = f"{made[0]} attempt(s)"
+            if spent:
+                tries += f", the budget of {self.budget:g} s (SCAIWAVE_SYNC_HTTP_BUDGET) spent"
+            if isinstance(exc, _Retryable):
+                raise api.BackendUnavailable(
+                    f"ScaiKey at {self.base_url} kept answering {exc.response.status_code} to "
+                    f"{method} {path} (after {tries})",
+                    code=errors.SW_SCAIKEY_UNREACHABLE,
+                    hint="ScaiKey is overloaded or failing; try again later",
+                ) from None
+            reason = str(exc) or "no answer"
+            if isinstance(exc, httpx.TimeoutException):
+                reason = f"no complete answer within the deadline of {self._last_deadline:g} s"
             raise api.BackendUnavailable(
                 f"cannot reach ScaiKey at {self.base_url} ({method} {path}): "
-                f"{type(exc).__name__}: {exc or 'no answer'} (after {self.retries} attempts)",
+                f"{type(exc).__name__}: {reason} (after {tries})",
                 code=errors.SW_SCAIKEY_UNREACHABLE,
-                hint="check SCAIKEY_BASE_URL and that ScaiKey is up; "
-                "SCAIWAVE_SYNC_RETRIES / SCAIWAVE_SYNC_HTTP_TIMEOUT tune the patience",
-            ) from None
-        except _Retryable as exc:
-            raise api.BackendUnavailable(
-                f"ScaiKey at {self.base_url} kept answering {exc.response.status_code} to "
-                f"{method} {path} (after {self.retries} attempts)",
-                code=errors.SW_SCAIKEY_UNREACHABLE,
-                hint="ScaiKey is overloaded or failing; try again later",
+                hint="check SCAIKEY_BASE_URL and that ScaiKey is up; SCAIWAVE_SYNC_RETRIES, "
+                "SCAIWAVE_SYNC_HTTP_TIMEOUT (per attempt) and SCAIWAVE_SYNC_HTTP_BUDGET (per "
+                "call) tune the patience",
             ) from None
 
     # -- token -------------------------------------------------------------------------------
@@ -235,10 +296,11 @@ class ScaiKeyClient:
                 "(see plugins/sync/README.md, 'The ScaiKey contract')",
             )
         try:
-            return response.json()
-        except ValueError:
+            return api.http.parse_json(response.content)
+        except ValueError as exc:
             raise InvalidResponse(
-                f"ScaiKey sent a {what} that is not JSON ({response.request.url.path})",
+                f"ScaiKey sent a {what} that is not JSON ({response.request.url.path}: "
+                f"{str(exc)[:100]})",
                 hint="is SCAIKEY_BASE_URL the ScaiKey API and not a web page or proxy?",
             ) from None
 
@@ -282,6 +344,8 @@ class ScaiKeyClient:
 
             if total is None:
                 total = page.total
+                if total > self.max_listing:
+                    _too_large(what, f"claims {total} items", self.max_listing)
             elif page.total != total:
                 _inconsistent(what, page_no, f"the total changed from {total} to {page.total}")
             if page.page != page_no:
@@ -298,6 +362,8 @@ class ScaiKeyClient:
                     _inconsistent(what, page_no, problem)
                 seen.add(item.id)
                 items.append(item)
+                if len(items) > self.max_listing:
+                    _too_large(what, "has more items", self.max_listing)
             if len(items) >= total:
                 if len(items) > total:
                     _inconsistent(what, page_no, f"{len(items)} items for a total of {total}")
@@ -409,6 +475,15 @@ def _inconsistent(what: str, page_no: int, reason: str):
     )
 
 
+def _too_large(what: str, reason: str, cap: int):
+    raise ListingTooLarge(
+        f"the {what} listing from ScaiKey {reason}, more than {cap} "
+        "(SCAIWAVE_SYNC_MAX_LISTING); nothing was changed on the strength of it",
+        hint="if ScaiKey really holds that many, raise SCAIWAVE_SYNC_MAX_LISTING; otherwise "
+        "ScaiKey is misbehaving",
+    )
+
+
 def _bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
@@ -416,7 +491,7 @@ def _bearer(token: str) -> dict:
 def _detail(response: httpx.Response) -> str:
     """``: <message>`` from an error answer, without echoing anything long."""
     try:
-        body = response.json()
+        body = api.http.parse_json(response.content)
     except ValueError:
         return ""
     return sk.error_detail(body)

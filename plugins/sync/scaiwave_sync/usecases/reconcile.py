@@ -13,12 +13,17 @@
    an unchanged ScaiKey plans nothing and writes nothing to the mirrored tables.
 
 Runs are serialised by a database lock shared with the ARQ cron and recorded in ``sync_runs``.
+While a run holds it, a heartbeat thread refreshes it every third of its TTL (listing included)
+and the run refreshes it before each tenant it applies; a refresh that finds it held by another
+run stops the run (``SW_SYNC_LOCK_LOST``) before anything more is applied. A lock whose holder
+is a process of this host (same host name and pid namespace) that is gone is taken over at once.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from dataclasses import dataclass
 
@@ -69,8 +74,98 @@ class WriteCounter:
             self.engine = None
 
 
+def _pid_namespace() -> str:
+    try:
+        return "".join(c for c in os.readlink("/proc/self/ns/pid") if c.isdigit())
+    except OSError:
+        return ""
+
+
 def holder_name(trigger: str) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{trigger}"[:200]
+    """``host:pid:trigger:pid-namespace``: enough to tell a dead holder of this host."""
+    host = socket.gethostname().replace(":", "-")[:120]
+    return f"{host}:{os.getpid()}:{trigger}:{_pid_namespace()}"[:200]
+
+
+def dead_here(holder: str) -> bool:
+    """True when ``holder`` names a process of this host (same host name and pid namespace)
+    that is no longer running. Anything else (another host, an old holder format, a live or
+    unknowable process) is not dead: its lock waits for its TTL."""
+    parts = holder.split(":")
+    mine = holder_name("x").split(":")
+    if len(parts) < 4 or not parts[1].isdigit() or not mine[3]:
+        return False
+    if (parts[0], parts[3]) != (mine[0], mine[3]) or int(parts[1]) == os.getpid():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+class Heartbeat:
+    """Keeps the run lock alive from a thread (every third of the TTL) while the run lists and
+    applies; ``check()`` refreshes now and raises ``SW_SYNC_LOCK_LOST`` once the lock is lost."""
+
+    def __init__(self, store, holder: str, ttl: int):
+        self.store, self.holder, self.ttl = store, holder, ttl
+        self.interval = max(0.2, min(ttl / 3, 60.0))
+        self.lost_to: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="sync-lock-heartbeat", daemon=True)
+
+    def start(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        while self.lost_to is None and not self._stop.wait(self.interval):
+            try:
+                self.lost_to = db_runs.refresh_lock(self.store, self.holder, self.ttl)
+            except Exception:  # noqa: BLE001 - busy or unreachable now: the next beat retries
+                continue
+
+    def check(self, *, refresh: bool = True) -> None:
+        """Refresh the lock now (``refresh=False``: only read who holds it)."""
+        if self.lost_to is None and refresh:
+            self.lost_to = db_runs.refresh_lock(self.store, self.holder, self.ttl)
+        elif self.lost_to is None:
+            with self.store.session() as s:
+                lock = db_runs.current_lock(s)
+            if lock is None or lock.holder != self.holder:
+                self.lost_to = lock.holder if lock is not None else "nobody"
+        if self.lost_to is not None:
+            raise api.DomainError(
+                f"this reconcile lost its run lock to {self.lost_to} and stopped; nothing more "
+                "was applied",
+                code=errors.SW_SYNC_LOCK_LOST,
+                hint="check that SCAIWAVE_SYNC_LOCK_TTL is longer than a stall of this host or "
+                "its database, then run the sync again",
+                details={"holder": self.lost_to},
+            )
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=60)
+
+
+def _acquire(store, cfg: SyncConfig, holder: str, info):
+    """One attempt: None when taken (a dead holder of this host is taken over), else who holds
+    it."""
+    held = db_runs.acquire_lock(store, holder, cfg.lock_ttl)
+    if held is not None and dead_here(held.holder):
+        if db_runs.take_over_lock(store, held.holder, holder, cfg.lock_ttl):
+            info(
+                f"took over the reconcile lock of {held.holder}: that process of this host is "
+                "no longer running"
+            )
+            return None
+        return db_runs.acquire_lock(store, holder, cfg.lock_ttl)
+    return held
 
 
 def _lock(store, cfg: SyncConfig, options: Options, holder: str, info) -> None:
@@ -78,8 +173,20 @@ def _lock(store, cfg: SyncConfig, options: Options, holder: str, info) -> None:
     if options.wait:
         deadline = time.monotonic() + (options.wait_timeout or cfg.lock_ttl)
     delay = 0.2
+    busy_said = False
     while True:
-        held = db_runs.acquire_lock(store, holder, cfg.lock_ttl)
+        try:
+            held = _acquire(store, cfg, holder, info)
+        except Exception as exc:
+            # a busy store (another writer) is waited for like a held lock with --wait
+            if deadline is None or time.monotonic() >= deadline or not api.store.is_busy(exc):
+                raise
+            if not busy_said:
+                info("waiting for the busy store (another process is writing) ...")
+                busy_said = True
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 5.0)
+            continue
         if held is None:
             return
         if deadline is None or time.monotonic() >= deadline:
@@ -102,8 +209,10 @@ def run(store, settings, actor, options: Options, *, warn, info, client=None) ->
     cfg = SyncConfig.from_settings(settings)
     cfg.require_credentials()
     holder = holder_name(options.trigger)
+    heartbeat = None
     if not options.dry_run:
         _lock(store, cfg, options, holder, info)
+        heartbeat = Heartbeat(store, holder, cfg.lock_ttl).start()
     started = time.perf_counter()
     own_client = client is None
     client = client or ScaiKeyClient.from_config(cfg)
@@ -114,6 +223,8 @@ def run(store, settings, actor, options: Options, *, warn, info, client=None) ->
         now = api.store.utcnow()
         collected = collect(client, store, actor, options, now=now, warn=warn)
         plans = collected.plans
+        if heartbeat is not None:
+            heartbeat.check(refresh=False)  # lost while listing: stop before applying anything
         check_valves(plans, cfg, options)
         for plan in plans:
             for pid in plan.kept_last_admin:
@@ -127,8 +238,8 @@ def run(store, settings, actor, options: Options, *, warn, info, client=None) ->
             with api.progress("applying", total=len(changed), unit="tenants") as bar:
                 for plan in changed:
                     bar.describe(f"applying: {plan.tenant.slug}")
+                    heartbeat.check()
                     apply_plan(store, plan, actor, cfg, now=now)
-                    db_runs.refresh_lock(store, holder, cfg.lock_ttl)
                     bar.advance(1)
         counter.close()
         summary = _summary(run_id, options, collected, client, counter, started)
@@ -140,15 +251,28 @@ def run(store, settings, actor, options: Options, *, warn, info, client=None) ->
         raise
     except Exception as exc:
         if run_id is not None:
-            _finish(store, run_id, actor, options, "failed", {}, f"{type(exc).__name__}: {exc}")
+            _finish(store, run_id, actor, options, "failed", {}, _describe(exc))
         raise
     finally:
+        if heartbeat is not None:
+            heartbeat.stop()
         if not options.dry_run:
             db_runs.release_lock(store, holder)
         if counter is not None:
             counter.close()
         if own_client:
             client.close()
+
+
+def _describe(exc: Exception) -> str:
+    """An unplanned error for the run's record: a database error without its SQL."""
+    from sqlalchemy.exc import IntegrityError
+
+    if isinstance(exc, IntegrityError):
+        return api.store.conflict_error(exc).format_message()
+    if api.store.is_busy(exc):
+        return api.store.busy_error().format_message()
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
 def _summary(run_id, options, collected: Collected, client, counter, started) -> dict:

@@ -30,6 +30,9 @@ class SyncConfig:
     page_size: int
     http_timeout: float
     retries: int
+    http_budget: float
+    max_listing: int
+    max_response_bytes: int
     backoff: float
     backoff_max: float
     retry_after_max: float
