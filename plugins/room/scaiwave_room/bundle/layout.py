@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import re
+import unicodedata
 
 FORMAT = "scaiwave.room-bundle"
 FORMAT_VERSION = 1
@@ -69,6 +70,27 @@ def safe_media_name(name: str | None, sha256: str) -> str:
             "." + ext if ext else ""
         )
     return cleaned
+
+
+# control and format characters (NUL, newlines, bidi overrides, zero-width), lone surrogates,
+# line and paragraph separators: never part of a media name kept in the store
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_PATH_SEPARATORS = re.compile(r"[/\\]")
+
+
+def safe_base_name(name: str | None, sha256: str) -> str:
+    """The media name an import keeps: the last non-empty component of ``name`` (``/`` and
+    ``\\`` both separate), without control or format characters, a drive (``C:``), leading dots or
+    surrounding spaces; ``sha256[:16]`` when nothing is left (an empty name, ``..``).
+    ``../../../../tmp/evil`` -> ``evil``, ``/etc/passwd`` -> ``passwd``."""
+    text = "".join(c for c in name or "" if unicodedata.category(c) not in _UNSAFE_CATEGORIES)
+    for part in reversed(_PATH_SEPARATORS.split(text)):
+        if len(part) >= 2 and part[1] == ":" and part[0].isascii() and part[0].isalpha():
+            part = part[2:]
+        part = part.strip().lstrip(".").strip()
+        if part:
+            return part
+    return sha256[:16]
 
 
 def integrity_body(entries: list[dict]) -> dict:

@@ -14,6 +14,7 @@ import ijson
 
 from scaiwave_room import errors
 from scaiwave_room.bundle import layout as fmt
+from scaiwave_room.bundle.guard import JsonGuard, Refused
 from scaiwave_room.bundle.limits import Limits
 from scaiwave_room.bundle.schema import Header, structure
 from scaiwave_room.errors import BundleInvalid
@@ -111,19 +112,66 @@ class CountingReader:
 
 MAX_HEADER_BYTES = 64 << 20
 
+# An event's content sits 3 levels down ($ > events > event > content): nothing of a valid
+# manifest nests deeper than ``max_depth`` + 3 from the top.
+EVENT_DEPTH = 3
+# A JSON string spells a character in at most 6 bytes (``\u0041`` for "A"): one longer than
+# 6 x ``max_content_bytes`` bytes cannot fit in an event's content, whatever its escapes.
+ESCAPE_RATIO = 6
 
-def read_header(fh, max_bytes: int = MAX_HEADER_BYTES) -> Header:
+
+def guarded(fh, limits: Limits) -> JsonGuard:
+    """``fh`` behind the byte-level bounds of ``guard``: depth and token length are refused
+    while the bytes stream past, before the parser builds a value."""
+    return JsonGuard(
+        fh,
+        max_depth=limits.max_depth + EVENT_DEPTH,
+        max_token=ESCAPE_RATIO * limits.max_content_bytes,
+    )
+
+
+def refusal(exc: Refused, path: str, limits: Limits) -> BundleInvalid:
+    """The ``BundleInvalid`` for a bound the guard enforced; ``path`` is the value being read."""
+    where = f"byte {exc.offset} of {fmt.MANIFEST}"
+    if exc.kind == "depth":
+        return BundleInvalid(
+            f"manifest.json: {path} nests deeper than {limits.max_depth} levels (refused "
+            f"while parsing, at {where})",
+            path=path,
+            entry=fmt.MANIFEST,
+        )
+    what = "string" if exc.kind == "string" else "number"
+    return BundleInvalid(
+        f"manifest.json: {path} holds a JSON {what} longer than {exc.limit} bytes (refused "
+        f"while parsing, at {where}); event content may be at most "
+        f"{limits.max_content_bytes} bytes",
+        code=errors.SW_CONTENT_TOO_LARGE,
+        path=path,
+        entry=fmt.MANIFEST,
+        hint="raise SCAIWAVE_ROOM_MAX_CONTENT_BYTES if this bundle is trusted",
+    )
+
+
+def read_header(fh, max_bytes: int = MAX_HEADER_BYTES, *, limits: Limits | None = None) -> Header:
     """Parse the header keys; stops at the start of ``events`` (which must be an array and the
     last key). Duplicate or unknown header keys are errors; a header larger than ``max_bytes``
-    (64 MiB: millions of senders or media) is refused before it fills memory."""
+    (64 MiB: millions of senders or media) is refused before it fills memory, a value nested
+    too deep or a token too long (``guarded``) before the parser builds it."""
+    limits = limits or Limits()
     fh = CountingReader(fh)
     builder = None
     key = None
     seen: dict[str, Any] = {}
     events_found = False
     depth = 0
+    where = "$"
     try:
-        for prefix, event, value in ijson.parse(fh, use_float=True):
+        parser = ijson.parse(guarded(fh, limits), buf_size=fmt.CHUNK, use_float=True)
+        for prefix, event, value in parser:
+            if event == "map_key":
+                where = f"{prefix}.{value}" if prefix else value
+            else:
+                where = prefix
             if fh.size > max_bytes:
                 raise BundleInvalid(
                     f"manifest.json: the header (everything before $.events) is larger than "
@@ -186,6 +234,8 @@ def read_header(fh, max_bytes: int = MAX_HEADER_BYTES) -> Header:
                 break
     except BundleInvalid:
         raise
+    except Refused as exc:
+        raise refusal(exc, _header_path(where), limits) from None
     except _READ_ERRORS as exc:
         raise _json_error(exc) from None
     except _ZIP_ERRORS as exc:
@@ -222,10 +272,26 @@ def read_header(fh, max_bytes: int = MAX_HEADER_BYTES) -> Header:
     return header
 
 
-def iter_raw_events(fh):
-    """Every element of ``$.events`` as a plain JSON value, streamed."""
+def _header_path(prefix: str) -> str:
+    """``room.topic.item.item`` -> ``$.room.topic``: the header value an ijson prefix is in."""
+    head = prefix.split(".item")[0] if prefix != "item" else ""
+    return f"$.{head}" if head else "$"
+
+
+def iter_raw_events(fh, limits: Limits | None = None):
+    """Every element of ``$.events`` as a plain JSON value, streamed behind ``guarded``: a
+    value nested too deep or a token too long is refused (naming its event) before it is
+    built."""
+    limits = limits or Limits()
+    count = 0
     try:
-        yield from ijson.items(fh, "events.item", use_float=True)
+        for item in ijson.items(
+            guarded(fh, limits), "events.item", buf_size=fmt.CHUNK, use_float=True
+        ):
+            yield item
+            count += 1
+    except Refused as exc:
+        raise refusal(exc, f"$.events[{count}]", limits) from None
     except _READ_ERRORS as exc:
         raise _json_error(exc) from None
     except _ZIP_ERRORS as exc:

@@ -51,6 +51,7 @@ class Report:
     threaded_replies: int = 0  # events whose content names a parent (reply_to_event_id)
     media: int = 0
     media_bytes: int = 0
+    media_renamed: int = 0  # media names that were not a safe base name (kept normalised)
     senders: int = 0
     foreign_senders: int = 0
     signed: bool = False
@@ -74,6 +75,7 @@ class Report:
             "other_relations": self.other_relations,
             "media": self.media,
             "media_bytes": self.media_bytes,
+            "media_names_normalised": self.media_renamed,
             "senders": self.senders,
             "foreign_senders": self.foreign_senders,
             "signed": self.signed,
@@ -132,7 +134,7 @@ def validate(
     advanced by the events parsed and the manifest bytes read."""
     limits = limits or Limits()
     with opened.open_manifest() as fh:
-        header = read_header(fh)
+        header = read_header(fh, limits=limits)
     check_room_type(header.room)
     with opened.open_manifest() as raw:
         if opened.manifest_pending is not None:
@@ -189,6 +191,7 @@ def validate(
             )
         report.media = len(media)
         report.media_bytes = sum(m.size for m in media.values())
+        header = report.header = _safe_media_names(header, report)
         if on_header is not None:
             on_header(header)
 
@@ -198,7 +201,7 @@ def validate(
         relations = HashBuckets(3)  # (target id hash, position, kind)
         replies = HashBuckets(1)  # (parent id hash,)
         count = 0
-        for raw in iter_raw_events(fh):
+        for raw in iter_raw_events(fh, limits):
             path = f"$.events[{count}]"
             if count >= limits.max_events:
                 raise BundleInvalid(
@@ -275,6 +278,31 @@ def validate(
         for spill in (ids, relations, replies):
             spill.close()
     return report
+
+
+def _safe_media_names(header: Header, report: Report) -> Header:
+    """The header with every media name reduced to a safe base name (``fmt.safe_base_name``:
+    ``../../tmp/evil`` -> ``evil``, no NUL or control characters, never empty): the name is
+    only a label (media are stored and found by sha256), so an unsafe one is normalised, and
+    counted in the report, rather than the whole room refused."""
+    renamed = []
+    refs = []
+    for ref in header.media:
+        safe = fmt.safe_base_name(ref.name, ref.sha256)
+        if safe != ref.name:
+            renamed.append((ref.name, safe))
+            ref = attrs.evolve(ref, name=safe)
+        refs.append(ref)
+    if not renamed:
+        return header
+    report.media_renamed = len(renamed)
+    first, safe = renamed[0]
+    report.problems.append(
+        f"{len(renamed)} media {'name was' if len(renamed) == 1 else 'names were'} not a safe "
+        f"file name and {'is' if len(renamed) == 1 else 'are'} kept as a base name "
+        f"({first[:80]!r} -> {safe[:80]!r})"
+    )
+    return attrs.evolve(header, media=refs)
 
 
 def _check_relations(ids, relations, replies, report: Report) -> None:
