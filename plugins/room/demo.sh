@@ -102,3 +102,74 @@ else
   echo "exit $? (rejected, nothing written)"
 fi
 $ROOM_S room list --tenant roomdemo-dst
+
+# -- room states and move (issue 15) ------------------------------------------------------------
+echo "== scaiwave room archive $ROOM_ID --tenant roomdemo-src   (open -> archived)"
+$ROOM_S room archive "$ROOM_ID" --tenant roomdemo-src
+
+echo "== scaiwave room list --tenant roomdemo-src --state archived"
+$ROOM_S room list --tenant roomdemo-src --state archived
+
+echo "== scaiwave room move $ROOM_ID --tenant roomdemo-src --to-workspace design   (archived: frozen, SW_ROOM_FROZEN, exit 1)"
+$ROOM_S admin create-workspace --tenant roomdemo-src --slug design --name Design \
+  --owner prt-roomdemo-src > /dev/null
+if $ROOM_S room move "$ROOM_ID" --tenant roomdemo-src --to-workspace design; then
+  echo "unexpected: an archived room was moved"; false
+else
+  echo "exit $? (refused: restore it first)"
+fi
+
+echo "== scaiwave room restore $ROOM_ID --tenant roomdemo-src   (archived -> open)"
+$ROOM_S room restore "$ROOM_ID" --tenant roomdemo-src
+
+echo "== scaiwave --output json room move $ROOM_ID --tenant roomdemo-src --to-workspace design --as prt-roomdemo-src"
+echo "   (refused: an editor of general lacks room.move there; exit 3)"
+if $ROOM_S --output json room move "$ROOM_ID" --tenant roomdemo-src --to-workspace design \
+    --as prt-roomdemo-src; then
+  echo "unexpected: moved without room.move"; false
+else
+  echo "exit $? (refused, nothing moved)"
+fi
+
+echo "== scaiwave --output json room move $ROOM_ID --tenant roomdemo-src --to-workspace design   (the admin; every event moves)"
+$ROOM_S --output json room move "$ROOM_ID" --tenant roomdemo-src --to-workspace design
+$ROOM_S room list --tenant roomdemo-src --workspace design
+
+echo "== scaiwave room close $ROOM_HELPER --tenant roomdemo-src --dry-run   (the plan, nothing written)"
+$ROOM_S room close "$ROOM_HELPER" --tenant roomdemo-src --dry-run
+
+echo "== scaiwave room close $ROOM_HELPER --tenant roomdemo-src --yes   (terminal)"
+$ROOM_S room close "$ROOM_HELPER" --tenant roomdemo-src --yes
+
+echo "== scaiwave room restore $ROOM_HELPER --tenant roomdemo-src   (closed is terminal: SW_ROOM_CLOSED, exit 1)"
+if $ROOM_S room restore "$ROOM_HELPER" --tenant roomdemo-src; then
+  echo "unexpected: a closed room was restored"; false
+else
+  echo "exit $? (refused, as expected)"
+fi
+
+echo "== scaiwave room delete $ROOM_ID --tenant roomdemo-src --backup room-backup.zip --dry-run   (counts; nothing written)"
+$ROOM_S room delete "$ROOM_ID" --tenant roomdemo-src --backup "$ROOM_OUT/room-backup.zip" --dry-run
+
+echo "== scaiwave --output json room delete $ROOM_ID --tenant roomdemo-src --backup room-backup.zip --yes   (backup verified, then deleted)"
+$ROOM_S --output json room delete "$ROOM_ID" --tenant roomdemo-src \
+  --backup "$ROOM_OUT/room-backup.zip" --yes
+if $ROOM_S room show "$ROOM_ID" --tenant roomdemo-src > /dev/null 2>&1; then
+  echo "unexpected: the deleted room is still there"; false
+else
+  echo "room $ROOM_ID is gone (SW_ROOM_NOT_FOUND)"
+fi
+
+echo "== scaiwave --output json room import general --tenant roomdemo-src --as prt-roomdemo-src --from room-backup.zip   (the backup brings it back)"
+$ROOM_S --output json room import general --tenant roomdemo-src --as prt-roomdemo-src \
+  --from "$ROOM_OUT/room-backup.zip" | tee "$ROOM_OUT/restored.json"
+ROOM_BACK="$("$ROOM_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["room_id"])' "$ROOM_OUT/restored.json")"
+
+echo "== scaiwave room purge --tenant roomdemo-src --room $ROOM_BACK --before 2030-01-01 --dry-run   (retention: the plan)"
+$ROOM_S room purge --tenant roomdemo-src --room "$ROOM_BACK" --before 2030-01-01 --dry-run
+
+echo "== scaiwave --output json room purge --tenant roomdemo-src --room $ROOM_BACK --before 2030-01-01 --yes   (every event; the room stays)"
+$ROOM_S --output json room purge --tenant roomdemo-src --room "$ROOM_BACK" --before 2030-01-01 --yes
+
+echo "== scaiwave admin media purge-orphans --tenant roomdemo-src --dry-run   (files no row references)"
+$ROOM_S admin media purge-orphans --tenant roomdemo-src --dry-run

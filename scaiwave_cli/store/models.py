@@ -47,7 +47,7 @@ MAX_CONTENT_BYTES = 64 * 1024
 PARTICIPANT_KINDS = ("human", "ai", "helper", "sidekick", "federated", "shadow")
 WORKSPACE_ROLES = ("owner", "editor", "viewer")
 ROOM_TYPES = ("group", "dm", "incognito", "sidekick", "public", "bridge")
-ROOM_STATES = ("open", "archived", "closed")
+ROOM_STATES = ("open", "archived", "closed", "deleting")  # deleting: `room delete` under way
 TENANT_STATUSES = ("active", "suspended")
 LIMIT_NAMES = ("max_participants", "max_rooms", "max_storage_bytes", "monthly_ai_tokens")
 
@@ -226,7 +226,7 @@ class Room(Base):
         CheckConstraint(
             "type IN ('group', 'dm', 'incognito', 'sidekick', 'public', 'bridge')", name="type"
         ),
-        CheckConstraint("state IN ('open', 'archived', 'closed')", name="state"),
+        CheckConstraint("state IN ('open', 'archived', 'closed', 'deleting')", name="state"),
         TABLE_ARGS,
     )
 

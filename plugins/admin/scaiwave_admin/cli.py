@@ -7,6 +7,7 @@ modules, one per command family (each holds its ``COMMANDS`` list):
 - ``workspaces.py``: list-workspaces, create-workspace
 - ``federation.py``: federation key generate|rotate|list|revoke|prune, federation well-known
 - ``audit.py``: audit
+- ``media.py``: media purge-orphans
 
 Below them (each layer imports only the ones under it): ``options.py`` (shared Click options),
 ``usecases/`` (the work, no Click; imported inside the commands), ``values.py`` (parsed option
@@ -18,7 +19,15 @@ from __future__ import annotations
 
 import click
 
-from scaiwave_admin import audit, federation, participants, partners, tenants, workspaces
+from scaiwave_admin import (
+    audit,
+    federation,
+    media,
+    participants,
+    partners,
+    tenants,
+    workspaces,
+)
 
 REQUIRES_API = "1.0"
 
@@ -31,6 +40,6 @@ def admin():
     """
 
 
-for _module in (tenants, partners, participants, workspaces, federation, audit):
+for _module in (tenants, partners, participants, workspaces, federation, audit, media):
     for _command in _module.COMMANDS:
         admin.add_command(_command)

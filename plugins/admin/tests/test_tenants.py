@@ -370,8 +370,11 @@ def test_partner_admin_sees_and_changes_only_its_tenants(cli, two_partners, stor
     env = admin_token.env("partner_admin", partner_id="prt_north")
     rows = cli.json("admin", "list-tenants", env=env)
     assert [r["slug"] for r in rows] == ["acme", "bolt"]
+    # partner south has no ScaiKey id: a token whose partner_id equals its slug reaches nothing
     south = admin_token.env("partner_admin", partner_id="south")
-    assert [r["slug"] for r in cli.json("admin", "list-tenants", env=south)] == ["zeta"]
+    assert cli.json("admin", "list-tenants", env=south) == []
+    refused = cli.invoke("--output", "json", "admin", "show-tenant", "zeta", env=south)
+    assert refused.exit_code == 3, refused.output
 
     assert cli.json("admin", "show-tenant", "acme", env=env)["slug"] == "acme"
     for args in (

@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from scaiwave_cli import api
-from scaiwave_room import export, import_, list_, show, verify
+from scaiwave_room import delete, export, import_, list_, move, purge, show, state, verify
 
 REQUIRES_API = "1.1"
 
@@ -41,7 +41,10 @@ for _name, _default, _help in (
 
 @click.group(name="room")
 def room():
-    """Room export and import as verified ZIP bundles.
+    """Rooms: verified ZIP bundles, states, move, delete and retention.
+
+    Bundles: export, import, verify. Life: archive, restore, close, move, delete (after a verified
+    backup), purge (retention). Look: list, show.
 
     Example: scaiwave room export room-123 --tenant acme > room.zip
     """
@@ -52,3 +55,9 @@ room.add_command(import_.import_cmd)
 room.add_command(verify.verify_cmd)
 room.add_command(list_.list_cmd)
 room.add_command(show.show_cmd)
+room.add_command(delete.delete_cmd)
+room.add_command(purge.purge_cmd)
+room.add_command(state.archive_cmd)
+room.add_command(state.restore_cmd)
+room.add_command(state.close_cmd)
+room.add_command(move.move_cmd)

@@ -21,6 +21,12 @@ SW_KEY_INVALID = "SW_KEY_INVALID"  # `verify --public-key` text that is not an E
 SW_FEDERATION_KEY_INVALID = "SW_FEDERATION_KEY_INVALID"  # stored private/public keys disagree
 SW_CONFLICT = "SW_CONFLICT"  # the import hit a concurrent write; nothing was written
 SW_OUTPUT_IS_TERMINAL = "SW_OUTPUT_IS_TERMINAL"  # a binary bundle would go to the terminal
+SW_ROOM_FROZEN = "SW_ROOM_FROZEN"  # a change to an archived or closed room (move, ...)
+SW_ROOM_CLOSED = "SW_ROOM_CLOSED"  # restore or archive of a closed room (closed is terminal)
+SW_ROOM_DELETING = "SW_ROOM_DELETING"  # the room is marked deleting (run `room delete` again)
+SW_ROOM_BACKUP_FAILED = "SW_ROOM_BACKUP_FAILED"  # the backup did not verify; nothing was deleted
+SW_ROOM_BACKUP_MISSING = "SW_ROOM_BACKUP_MISSING"  # resuming a delete: --backup FILE not there
+SW_ROOM_CHANGED = "SW_ROOM_CHANGED"  # events arrived between the backup and the delete
 
 # the prefixes `--via api` reads in a server's error envelope (not codes themselves)
 CODE_PREFIX = "SW_"

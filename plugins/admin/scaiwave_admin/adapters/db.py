@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from scaiwave_admin import errors
 from scaiwave_cli import api
@@ -61,10 +61,9 @@ def did_you_mean(near: list[str]) -> str:
 
 
 def partner_key(partner) -> str | None:
-    """The id a ``partner_admin`` token names this partner by (as ``access`` compares it)."""
-    if partner is None:
-        return None
-    return partner.scaikey_partner_id or partner.slug
+    """The id a ``partner_admin`` token names this partner by: its ScaiKey partner id only
+    (``api.access.partner_key``; never a slug that happens to equal a token's ``partner_id``)."""
+    return api.access.partner_key(partner)
 
 
 def partner_overview(session):
@@ -172,13 +171,7 @@ def scope_filter(actor):
     if actor.scope == api.access.TENANT:
         return T.scaikey_tenant_id == actor.tenant_id
     if actor.scope == api.access.PARTNER:
-        return or_(
-            P.scaikey_partner_id == actor.partner_id,
-            and_(
-                or_(P.scaikey_partner_id.is_(None), P.scaikey_partner_id == ""),
-                P.slug == actor.partner_id,
-            ),
-        )
+        return P.scaikey_partner_id == actor.partner_id
     return None
 
 

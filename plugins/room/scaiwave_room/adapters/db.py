@@ -325,3 +325,95 @@ def _fast_processor(proc):
     except Exception:  # not a datetime processor
         pass
     return proc
+
+
+# -- room states and move (usecases/lifecycle.py) -------------------------------------------
+
+
+def room_counts(session, room) -> dict:
+    """The room's events, members and media rows (what a state change or move reports)."""
+    events = session.scalar(
+        select(func.count())
+        .select_from(m.Event)
+        .where(m.Event.tenant_id == room.tenant_id, m.Event.room_id == room.id)
+    )
+    members = session.scalar(
+        select(func.count())
+        .select_from(m.RoomMember)
+        .where(m.RoomMember.tenant_id == room.tenant_id, m.RoomMember.room_id == room.id)
+    )
+    media = session.scalar(
+        select(func.count())
+        .select_from(m.Media)
+        .where(m.Media.tenant_id == room.tenant_id, m.Media.room_id == room.id)
+    )
+    return {"events": events, "members": members, "media": media}
+
+
+def room_member_power(session, room, participant_id) -> int | None:
+    """The participant's power level in the room (joined members only), None if no member."""
+    return session.scalar(
+        select(m.RoomMember.power_level).where(
+            m.RoomMember.tenant_id == room.tenant_id,
+            m.RoomMember.room_id == room.id,
+            m.RoomMember.participant_id == participant_id,
+            m.RoomMember.membership == "join",
+        )
+    )
+
+
+def members_without_workspace_role(session, room, workspace_id) -> list[str]:
+    """Ids of the room's members holding no ``workspace_members`` row and no role assignment
+    in ``workspace_id`` (nor a tenant-scope one), sorted."""
+    rm, wm, ra = m.RoomMember, m.WorkspaceMember, m.RoleAssignment
+    in_workspace = select(wm.participant_id).where(
+        wm.tenant_id == room.tenant_id, wm.workspace_id == workspace_id
+    )
+    assigned = select(ra.participant_id).where(
+        ra.tenant_id == room.tenant_id, ra.scope_key.in_(["", workspace_id])
+    )
+    return list(
+        session.scalars(
+            select(rm.participant_id)
+            .where(
+                rm.tenant_id == room.tenant_id,
+                rm.room_id == room.id,
+                rm.participant_id.not_in(in_workspace),
+                rm.participant_id.not_in(assigned),
+            )
+            .order_by(rm.participant_id)
+        )
+    )
+
+
+def set_room_state(session, room, *, expected: str, state: str) -> bool:
+    """``state`` for the room if it is still ``expected`` (compare and set); False when a
+    concurrent change got there first (nothing written)."""
+    from sqlalchemy import update
+
+    result = session.execute(
+        update(m.Room)
+        .where(m.Room.tenant_id == room.tenant_id, m.Room.id == room.id, m.Room.state == expected)
+        .values(state=state)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def set_room_workspace(session, room, *, expected: str, workspace_id: str) -> bool:
+    """Move the room to ``workspace_id`` if it is still open in ``expected`` (compare and set);
+    its events, members and media rows point at the room, not the workspace, and stay."""
+    from sqlalchemy import update
+
+    result = session.execute(
+        update(m.Room)
+        .where(
+            m.Room.tenant_id == room.tenant_id,
+            m.Room.id == room.id,
+            m.Room.workspace_id == expected,
+            m.Room.state == "open",
+        )
+        .values(workspace_id=workspace_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

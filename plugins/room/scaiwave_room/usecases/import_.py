@@ -95,6 +95,7 @@ def import_bundle(app, *, path, workspace, tenant_ref, as_participant, dry_run=F
         "reactions": summary["reactions"],
         "media": result["media"],
         "media_files_written": result["media_files_written"],
+        "media_names_normalised": summary["media_names_normalised"],
         "foreign_senders": summary["foreign_senders"],
         "read_markers_skipped": summary["read_markers_skipped"],
         "source_room": summary["source_room"],
@@ -230,7 +231,7 @@ def _write(app, *, opened, limits, target, bar=None, batch_size=2000):
             )
             session.flush()
             for sha in sorted(media_refs):
-                if media_store.exists(tenant_id, sha):
+                if media_store.refresh(tenant_id, sha):  # present: protected from purge-orphans
                     continue
                 with opened.open_media(sha) as src:
                     created.append(sha)

@@ -16,7 +16,18 @@ def room_kind(room) -> str:
     return room.type
 
 
+def refuse_deleting(room) -> None:
+    """``SW_ROOM_DELETING`` (exit 1) for a room a `room delete` has marked (and not finished)."""
+    if room.state == "deleting":
+        raise api.DomainError(
+            f"room {room.id} is being deleted (an interrupted `room delete`)",
+            code=errors.SW_ROOM_DELETING,
+            hint=f"finish it: scaiwave room delete {room.id} --tenant … (the same command again)",
+        )
+
+
 def refuse_export(room) -> None:
+    refuse_deleting(room)
     kind = room_kind(room)
     if kind in REFUSED_EXPORT:
         raise api.DomainError(
