@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from scaiwave_cli import api
+from scaiwave_room import options
 from scaiwave_room.options import tenant_option
 
 
@@ -19,14 +20,8 @@ from scaiwave_room.options import tenant_option
 @click.option(
     "--no-backup", is_flag=True, help="Delete without a backup (the room cannot be restored)."
 )
-@click.option("--dry-run", is_flag=True, help="Print the counts and the plan; change nothing.")
-@click.option(
-    "--batch-size",
-    type=click.IntRange(1, 100_000),
-    default=5000,
-    show_default=True,
-    help="Events deleted per transaction.",
-)
+@options.dry_run_option()
+@options.batch_size_option()
 @api.yes_option
 @api.pass_app
 def delete_cmd(app, room_id, tenant, backup, no_backup, dry_run, batch_size, yes):

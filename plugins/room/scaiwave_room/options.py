@@ -1,5 +1,5 @@
-"""The room commands' shared Click options, each declared once: ``--tenant``, ``--via`` and
-``--from``. Light: click only."""
+"""The room commands' shared Click options, each declared once: ``--tenant``, ``--via``,
+``--from``, and the destructive commands' ``--dry-run`` and ``--batch-size``. Light: click only."""
 
 from __future__ import annotations
 
@@ -27,4 +27,20 @@ def from_option():
         "from_file",
         type=click.Path(dir_okay=False, exists=True, allow_dash=True),
         help="Read the bundle from FILE (default: stdin).",
+    )
+
+
+def dry_run_option(help: str = "Print the counts and the plan; change nothing."):  # noqa: A002
+    """``--dry-run``: the plan, nothing written."""
+    return click.option("--dry-run", is_flag=True, help=help)
+
+
+def batch_size_option():
+    """``--batch-size N`` (default 5000): rows deleted per transaction (bounded batches)."""
+    return click.option(
+        "--batch-size",
+        type=click.IntRange(1, 100_000),
+        default=5000,
+        show_default=True,
+        help="Events deleted per transaction.",
     )

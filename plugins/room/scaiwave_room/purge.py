@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from scaiwave_cli import api
+from scaiwave_room import options
 from scaiwave_room.options import tenant_option
 
 
@@ -17,14 +18,8 @@ from scaiwave_room.options import tenant_option
     help="Delete the events created before this time (ISO 8601; naive means UTC).",
 )
 @click.option("--room", "room_id", help="Only this room (default: every room of the tenant).")
-@click.option("--dry-run", is_flag=True, help="Print the counts and the plan; change nothing.")
-@click.option(
-    "--batch-size",
-    type=click.IntRange(1, 100_000),
-    default=5000,
-    show_default=True,
-    help="Events deleted per transaction.",
-)
+@options.dry_run_option()
+@options.batch_size_option()
 @api.yes_option
 @api.pass_app
 def purge_cmd(app, tenant, before, room_id, dry_run, batch_size, yes):

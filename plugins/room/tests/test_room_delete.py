@@ -4,11 +4,6 @@ back to the same events (both engines through ``db_url``)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from scaiwave_room import testing as bt
@@ -191,27 +186,7 @@ def test_kill_9_anywhere_then_the_same_command_finishes(world, tmp_path, point):
     backup = tmp_path / "big.zip"
     args = ["room", "delete", "room-big", "--tenant", "acme", "--backup", str(backup), "--yes",
             "--batch-size", "500"]  # fmt: skip
-    marker = tmp_path / "reached"
-    env = dict(os.environ)
-    env.update(w.cli.env)
-    env["SCAIWAVE_HOME"] = str(w.cli.home)
-    env["SCAIWAVE_ROOM_TEST_HOOK"] = f"{point}:{marker}"
-    proc = subprocess.Popen([sys.executable, "-m", "scaiwave_cli", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.monotonic() < deadline, "the delete never reached the hook"
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=60)
-        proc.stdout.close()
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
+    w.kill_at_hook(point, *args, marker_dir=tmp_path)
     m = w.m
     state = _state(w, "room-big")
     left = w.count(m.Event, room_id="room-big")

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -127,26 +124,7 @@ def test_kill_9_mid_purge_then_the_same_command_finishes(world, tmp_path, point)
     w.room("acme", room_id="room-a", events=EVENTS * 40)  # 440 events; relations point at 0-7
     args = ["room", "purge", "--tenant", "acme", "--before", "2026-01-01T09:05:00Z", "--yes",
             "--batch-size", "50"]  # fmt: skip
-    marker = tmp_path / "reached"
-    env = dict(os.environ)
-    env.update(w.cli.env)
-    env["SCAIWAVE_HOME"] = str(w.cli.home)
-    env["SCAIWAVE_ROOM_TEST_HOOK"] = f"{point}:{marker}"
-    proc = subprocess.Popen([sys.executable, "-m", "scaiwave_cli", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.monotonic() < deadline, "the purge never reached the hook"
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=60)
-        proc.stdout.close()
-        proc.stderr.close()
+    w.kill_at_hook(point, *args, marker_dir=tmp_path)
     left = w.count(w.m.Event, room_id="room-a")
     if point == "purge-txn":
         assert left == 440  # the batch died with the process
@@ -169,21 +147,9 @@ def test_orphans_of_a_killed_import_go_with_purge_orphans_after_the_grace_period
     room = w.room("acme", events=EVENTS)
     bundle = tmp_path / "a.zip"
     assert w.export(room, "acme", to=bundle).exit_code == 0
-    marker = tmp_path / "reached"
-    env = dict(os.environ)
-    env.update(w.cli.env)
-    env["SCAIWAVE_HOME"] = str(w.cli.home)
-    env["SCAIWAVE_ROOM_TEST_HOOK"] = f"media:{marker}"  # files written, COMMIT not yet
     args = ["room", "import", "general", "--tenant", "globex", "--as", "prt-globex", "--from",
             str(bundle)]  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "scaiwave_cli", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
+    w.kill_at_hook("media", *args, marker_dir=tmp_path)  # files written, COMMIT not yet
     left = [f for f in w.media_files() if "/tnt-globex/" in f]
     assert len(left) == 2 and w.count(w.m.Room, tenant_id="tnt-globex") == 0
     before = w.media_files()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, update
 
 from scaiwave_cli import api
+from scaiwave_room.adapters import db
 
 m = api.store.models
 
@@ -30,26 +31,18 @@ def _chunks(values, size=ID_CHUNK):
 def delete_counts(session, room) -> dict:
     """What a delete of ``room`` removes: events (of which relations), members, media rows,
     and the media files only this room references with their bytes."""
-    ev = (m.Event.tenant_id == room.tenant_id, m.Event.room_id == room.id)
-    events, relations = session.execute(
-        select(func.count(), func.count(m.Event.relates_to_id)).where(*ev)
-    ).one()
-    members = session.scalar(
-        select(func.count())
-        .select_from(m.RoomMember)
-        .where(m.RoomMember.tenant_id == room.tenant_id, m.RoomMember.room_id == room.id)
-    )
-    media = session.scalar(
-        select(func.count())
-        .select_from(m.Media)
-        .where(m.Media.tenant_id == room.tenant_id, m.Media.room_id == room.id)
+    counts = db.room_counts(session, room)  # events, members, media rows
+    relations = session.scalar(
+        select(func.count(m.Event.relates_to_id)).where(
+            m.Event.tenant_id == room.tenant_id, m.Event.room_id == room.id
+        )
     )
     files = files_only_here(session, room.tenant_id, room.id, media_shas(session, room))
     return {
-        "events": events,
+        "events": counts["events"],
         "relations": relations,
-        "members": members,
-        "media": media,
+        "members": counts["members"],
+        "media": counts["media"],
         "media_files": len(files),
         "media_bytes": sum(files.values()),
     }

@@ -27,27 +27,10 @@ import os
 
 from scaiwave_cli import api
 from scaiwave_room import errors
+from scaiwave_room.usecases.hooks import test_hook
 from scaiwave_room.usecases.rooms import refuse_export
 
 EVENT_BATCH = 5000
-
-
-def test_hook(point: str) -> None:
-    """Test hook, as `room import`'s: ``SCAIWAVE_ROOM_TEST_HOOK=<point>:<file>`` makes the
-    command create <file> at <point> and wait there until it is killed (the kill -9 tests).
-    Delete points: ``backup`` (verified, room still open), ``marked`` (deleting committed),
-    ``events`` (first event batch committed), ``events-txn`` (inside the first event batch),
-    ``media`` (files removed, media rows not yet committed), ``final`` (inside the last
-    transaction); purge: ``purge`` (first batch committed), ``purge-txn``. Inert otherwise."""
-    spec = os.environ.get("SCAIWAVE_ROOM_TEST_HOOK")
-    if not spec or not spec.startswith(point + ":"):
-        return
-    import time
-
-    with open(spec.split(":", 1)[1], "w") as fh:
-        fh.write(str(os.getpid()))
-    while True:  # pragma: no cover - ends with the process
-        time.sleep(0.05)
 
 
 def plan_text(info: dict, counts: dict, backup, resuming: bool) -> str:

@@ -21,6 +21,7 @@ from scaiwave_room import errors
 from scaiwave_room.bundle.limits import Limits
 from scaiwave_room.bundle.reader import open_bundle
 from scaiwave_room.bundle.validate import validate
+from scaiwave_room.usecases.hooks import test_hook
 from scaiwave_room.usecases.import_rows import EVENT_COLUMNS, EVENT_TEXT_COLUMNS, EventSink
 from scaiwave_room.usecases.source import bundle_path
 from scaiwave_room.usecases.writer_thread import BackgroundWriter
@@ -143,22 +144,6 @@ def _check_room_capacity(session, tenant) -> None:
         )
 
 
-def _hook(point: str) -> None:
-    """Test hook: ``SCAIWAVE_ROOM_TEST_HOOK=<point>:<file>`` makes the import create <file> at
-    <point> ("events": in the writer thread once the first batch of rows is inserted; "media":
-    after the media files, just before COMMIT) and then wait there until it is killed. Used by
-    the kill -9 tests; inert otherwise (one environment lookup per batch). Not a setting."""
-    spec = os.environ.get("SCAIWAVE_ROOM_TEST_HOOK")
-    if not spec or not spec.startswith(point + ":"):
-        return
-    import time
-
-    with open(spec.split(":", 1)[1], "w") as fh:
-        fh.write(str(os.getpid()))
-    while True:  # pragma: no cover - ends with the process
-        time.sleep(0.05)
-
-
 def _write(app, *, opened, limits, target, bar=None, batch_size=2000):
     """Validate and write in one pass, inside one transaction: the room row is added when the
     header passed, events and their media rows as they pass (by one writer thread, which also
@@ -180,7 +165,7 @@ def _write(app, *, opened, limits, target, bar=None, batch_size=2000):
             def write(batch):
                 # the writer thread: the only user of the connection while events flow
                 insert(batch)
-                _hook("events")  # tests: park here once the first batch is in
+                test_hook("events")  # tests: park here once the first batch is in
 
             writer = BackgroundWriter(write)
             sink = EventSink(
@@ -236,7 +221,7 @@ def _write(app, *, opened, limits, target, bar=None, batch_size=2000):
                 with opened.open_media(sha) as src:
                     created.append(sha)
                     media_store.put_stream(tenant_id, src, expected_sha256=sha)
-            _hook("media")
+            test_hook("media")
     except BaseException as exc:
         for sha in created:
             try:

@@ -17,7 +17,7 @@ files for `scaiwave admin media purge-orphans`.
 from __future__ import annotations
 
 from scaiwave_cli import api
-from scaiwave_room.usecases.delete import test_hook
+from scaiwave_room.usecases.hooks import test_hook
 from scaiwave_room.usecases.rooms import refuse_deleting
 
 BATCH = 5000

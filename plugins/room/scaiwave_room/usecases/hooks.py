@@ -1,0 +1,26 @@
+"""The kill -9 tests' one hook: ``SCAIWAVE_ROOM_TEST_HOOK=<point>:<file>`` makes a command create
+<file> at <point> and wait there until it is killed. Inert otherwise (one environment lookup per
+call). Not a setting; never set in production.
+
+Points: import ``events`` (in the writer thread once the first batch of rows is inserted),
+``media`` (after the media files, just before COMMIT); delete ``backup`` (verified, room still
+open), ``marked`` (deleting committed), ``events`` (first event batch committed), ``events-txn``
+(inside the first event batch), ``media`` (files removed, media rows not yet committed), ``final``
+(inside the last transaction); purge ``purge`` (first batch committed), ``purge-txn``.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def test_hook(point: str) -> None:
+    spec = os.environ.get("SCAIWAVE_ROOM_TEST_HOOK")
+    if not spec or not spec.startswith(point + ":"):
+        return
+    import time
+
+    with open(spec.split(":", 1)[1], "w") as fh:
+        fh.write(str(os.getpid()))
+    while True:  # pragma: no cover - ends with the process
+        time.sleep(0.05)
