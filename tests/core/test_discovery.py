@@ -28,7 +28,7 @@ def test_help_lists_every_installed_command_sorted_with_its_summary(proc):
     assert names == sorted(names)
     assert {"admin", "db", "hello", "plugins", "role", "room", "sync"} <= set(names)
     assert "Say hello (a sample third-party plugin)." in result.stdout
-    assert "Room export and import" in result.stdout
+    assert "Rooms: verified ZIP bundles, states, move, delete and retention." in result.stdout
 
 
 def test_help_imports_no_heavy_module_cold_or_warm(proc):
