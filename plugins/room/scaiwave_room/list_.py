@@ -19,7 +19,11 @@ LIST_COLUMNS = ["id", "name", "type", "state", "workspace", "events", "exportabl
     type=click.Choice(["group", "dm", "incognito", "sidekick", "public", "bridge"]),
     help="Only rooms of this type.",
 )
-@click.option("--state", type=click.Choice(["open", "archived", "closed"]), help="Only this state.")
+@click.option(
+    "--state",
+    type=click.Choice(["open", "archived", "closed", "deleting"]),
+    help="Only this state (deleting: a `room delete` under way or interrupted).",
+)
 @via_option()
 @api.pass_app
 def list_cmd(app, tenant, workspace, room_type, state, via):

@@ -159,6 +159,11 @@ def test_a_room_marked_deleting_is_refused_by_export_and_listed_as_deleting(acme
     assert result.exit_code == 1 and "SW_ROOM_DELETING" in result.stderr
     rows = w.cli.json("room", "list", "--tenant", "acme")
     assert {r["id"]: r["state"] for r in rows}["room-del"] == "deleting"
+    stuck = w.cli.json("room", "list", "--tenant", "acme", "--state", "deleting")
+    assert [r["id"] for r in stuck] == ["room-del"]  # what an operator looks for to finish
+    assert "room-del" not in [
+        r["id"] for r in w.cli.json("room", "list", "--tenant", "acme", "--state", "open")
+    ]
     # resuming needs the first run's backup (none can be made any more) ...
     result = _delete(w, "room-del", "--tenant", "acme", "--backup", tmp_path / "b.zip", "--yes")
     assert result.exit_code == 1 and "SW_ROOM_BACKUP_MISSING" in result.stderr

@@ -90,6 +90,23 @@ def test_import_refuses_a_sidekick_bundle(two_tenants):
     assert w.count(w.m.Room, tenant_id="tnt-globex") == 0
 
 
+def test_a_topic_at_the_columns_width_imports_and_a_longer_one_is_refused(two_tenants):
+    """rooms.topic is TEXT (65,535 bytes on MariaDB): 64,000 bytes of topic import on both
+    engines; 66,000 are refused before anything is written (not at INSERT)."""
+    w = two_tenants
+    fits = bt.build_bundle(header=bt.sample_header(room={"topic": "é" * 32_000}))
+    result = w.imp(fits)
+    assert result.exit_code == 0, result.output
+    with w.store.session() as s:
+        topics = [r.topic for r in s.query(w.m.Room).filter_by(tenant_id="tnt-globex")]
+    assert topics == ["é" * 32_000]
+    long = bt.build_bundle(header=bt.sample_header(room={"topic": "é" * 33_000}))
+    result = w.imp(long)
+    assert result.exit_code == 1
+    assert json.loads(result.stderr)["error"]["code"] == "SW_BUNDLE_INVALID"
+    assert w.count(w.m.Room, tenant_id="tnt-globex") == 1
+
+
 def test_importing_twice_makes_two_rooms_and_reuses_media(two_tenants):
     w = two_tenants
     bundle = w.export(w.room("acme", events=sample_room_events()), "acme").stdout_bytes

@@ -110,3 +110,18 @@ def test_pipe_is_spooled_under_the_cap(cli):
         "room", "verify", input=data, env={"SCAIWAVE_ROOM_MAX_BUNDLE_BYTES": str(len(data) - 1)}
     )
     assert result.exit_code == 1 and "larger than" in result.stderr
+
+
+def test_a_topic_longer_than_the_store_column_is_refused_before_import(cli):
+    """rooms.topic is a TEXT column (65,535 bytes on MariaDB): a longer topic is refused by
+    verify, naming the field, instead of failing at INSERT; one that fits passes."""
+    fits = "é" * 32_000  # 64,000 bytes
+    ok = cli.invoke("room", "verify", input=bt.build_bundle(bt.sample_header(room={"topic": fits})))
+    assert ok.exit_code == 0, ok.output
+    long = "é" * 33_000  # 66,000 bytes, 33,000 characters
+    data = bt.build_bundle(bt.sample_header(room={"topic": long}))
+    result = cli.invoke("--output", "json", "room", "verify", input=data)
+    assert result.exit_code == 1, result.output
+    error = json.loads(result.stderr)["error"]
+    assert error["code"] == "SW_BUNDLE_INVALID" and "topic" in error["message"]
+    assert "65535 bytes" in error["message"]

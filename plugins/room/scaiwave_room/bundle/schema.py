@@ -71,6 +71,19 @@ def _at_most(limit: int, *, empty_ok: bool = True):
     return check
 
 
+TEXT_BYTES = 65_535  # MariaDB's TEXT column (rooms.topic): bytes, not characters
+
+
+def _at_most_bytes(limit: int):
+    """At most ``limit`` bytes of UTF-8 (a TEXT column's width on MariaDB)."""
+
+    def check(instance, attribute, value):
+        if value is not None and len(value.encode("utf-8", "surrogatepass")) > limit:
+            raise FieldError(attribute.name, f"must be at most {limit} bytes of UTF-8")
+
+    return check
+
+
 def _timestamp(instance, attribute, value):
     if value is None:
         return
@@ -95,7 +108,7 @@ class RoomMeta:
     name: str = attrs.field(validator=_at_most(200))
     type: str = attrs.field(validator=_nonempty)
     created_at: str = attrs.field(validator=_timestamp)
-    topic: str | None = None
+    topic: str | None = attrs.field(default=None, validator=_at_most_bytes(TEXT_BYTES))
     scope: str | None = attrs.field(default=None, validator=_at_most(32))
     federated: bool = False
 
