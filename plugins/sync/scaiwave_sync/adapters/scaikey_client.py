@@ -133,11 +133,14 @@ class ScaiKeyClient:
         )
 
     @classmethod
-    def from_config(cls, cfg, **kwargs) -> ScaiKeyClient:
+    def from_config(cls, cfg, *, base_url=None, credentials=True, **kwargs) -> ScaiKeyClient:
+        """A client with every bound of ``cfg`` (deadline, budget, caps, retries).
+        ``base_url`` overrides ``cfg.base_url``; ``credentials=False``: the anonymous
+        registration calls (no client id or secret is sent)."""
         return cls(
-            cfg.base_url,
-            client_id=cfg.client_id,
-            client_secret=cfg.client_secret,
+            base_url or cfg.base_url,
+            client_id=cfg.client_id if credentials else None,
+            client_secret=cfg.client_secret if credentials else None,
             scope=cfg.scope,
             page_size=cfg.page_size,
             timeout=cfg.http_timeout,

@@ -24,15 +24,9 @@ FINAL_STATES = ("rejected", "cancelled", "expired")
 
 
 def _client(cfg: SyncConfig, base_url: str) -> ScaiKeyClient:
-    return ScaiKeyClient(
-        base_url,
-        scope=cfg.scope,
-        timeout=cfg.http_timeout,
-        retries=cfg.retries,
-        backoff=cfg.backoff,
-        backoff_max=cfg.backoff_max,
-        retry_after_max=cfg.retry_after_max,
-    )
+    """The anonymous client of the registration calls, with the sync's bounds (deadline,
+    budget, byte cap) like every other ScaiKey call."""
+    return ScaiKeyClient.from_config(cfg, base_url=base_url, credentials=False)
 
 
 def public(state: dict) -> dict:
