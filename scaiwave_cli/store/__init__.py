@@ -65,6 +65,7 @@ from scaiwave_cli.store.locks import (
     busy_error,
     busy_timeout_of,
     conflict_error,
+    conflict_reason,
     first_use_lock,
     is_busy,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "default_url",
     "busy_error",
     "conflict_error",
+    "conflict_reason",
     "insert_batches",
     "is_busy",
     "media",

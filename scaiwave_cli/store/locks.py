@@ -80,16 +80,23 @@ def busy_error(url: str | None = None) -> ConfigError:
     )
 
 
-def conflict_error(exc: BaseException) -> DomainError:
-    """``SW_DB_CONFLICT`` (exit 1) for an IntegrityError: the constraint the database named,
-    never the statement or its parameters."""
+def conflict_reason(exc: BaseException) -> str:
+    """The database's one-line reason for an IntegrityError (``UNIQUE constraint failed:
+    tenants.slug``, ``Duplicate entry … for key 'slug'``): the constraint, never the statement
+    or its parameters, and never the driver's ``(1062, "…")`` tuple."""
     orig = getattr(exc, "orig", None) or exc
     args = getattr(orig, "args", ())
     if len(args) > 1 and isinstance(args[0], int):
         reason = str(args[1])
     else:
         reason = str(args[0]) if args else type(orig).__name__
-    reason = reason.splitlines()[0][:300] if reason else "a constraint"
+    return reason.splitlines()[0][:300] if reason else "a constraint"
+
+
+def conflict_error(exc: BaseException) -> DomainError:
+    """``SW_DB_CONFLICT`` (exit 1) for an IntegrityError: the constraint the database named,
+    never the statement or its parameters."""
+    reason = conflict_reason(exc)
     return DomainError(
         f"the change conflicts with data already in the database ({reason}); nothing of it "
         "was written",

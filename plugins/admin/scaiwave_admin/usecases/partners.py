@@ -55,7 +55,7 @@ def create(store, new: NewPartner, actor) -> dict:
             return _create(store, new, actor)
         except IntegrityError as exc:
             raise api.DomainError(
-                f"partner {new.slug!r} could not be created: {exc.orig}",
+                f"partner {new.slug!r} could not be created: {api.store.conflict_reason(exc)}",
                 code=errors.SW_PARTNER_CONFLICT,
             ) from None
 

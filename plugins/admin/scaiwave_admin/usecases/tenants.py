@@ -140,7 +140,7 @@ def create(store, actor, new: NewTenant) -> dict:
             return _create(store, actor, new)
         except IntegrityError as exc:
             raise api.DomainError(
-                f"tenant {new.slug!r} could not be created: {exc.orig}",
+                f"tenant {new.slug!r} could not be created: {api.store.conflict_reason(exc)}",
                 code=errors.SW_TENANT_CONFLICT,
                 hint="check the slug and scaikey_tenant_id with: scaiwave admin list-tenants",
             ) from None

@@ -150,15 +150,21 @@ def room_media_batch(session, room, batch_size: int) -> list:
     ).all()
 
 
-def delete_media_rows(session, tenant_id, ids) -> int:
+def _delete_by_id(session, model, tenant_id, ids) -> int:
+    """Delete the tenant's rows of ``model`` whose id is in ``ids``, a bounded IN list at a
+    time; the number deleted."""
     n = 0
     for chunk in _chunks(ids):
         n += session.execute(
-            delete(m.Media)
-            .where(m.Media.tenant_id == tenant_id, m.Media.id.in_(chunk))
+            delete(model)
+            .where(model.tenant_id == tenant_id, model.id.in_(chunk))
             .execution_options(synchronize_session=False)
         ).rowcount
     return n
+
+
+def delete_media_rows(session, tenant_id, ids) -> int:
+    return _delete_by_id(session, m.Media, tenant_id, ids)
 
 
 def delete_room_row(session, room) -> int:
@@ -258,14 +264,7 @@ def media_of_events(session, tenant_id, event_ids) -> list:
 
 
 def delete_events_by_id(session, tenant_id, ids) -> int:
-    n = 0
-    for chunk in _chunks(ids):
-        n += session.execute(
-            delete(m.Event)
-            .where(m.Event.tenant_id == tenant_id, m.Event.id.in_(chunk))
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    return n
+    return _delete_by_id(session, m.Event, tenant_id, ids)
 
 
 def count_created_since(session, tenant_id, ids, since) -> int:
