@@ -383,19 +383,17 @@ class ScaiKeyClient:
         return self.paginate(sk.TENANTS_PATH, sk.Tenant, "tenants")
 
     def list_users(self, tenant_id: str) -> list[sk.User]:
-        return self.paginate(
-            sk.USERS_PATH,
-            sk.User,
-            f"users of {tenant_id}",
-            params={sk.TENANT_FILTER: tenant_id},
-            check=sk.same_tenant(tenant_id),
-        )
+        return self._list_in_tenant(sk.USERS_PATH, sk.User, "users", tenant_id)
 
     def list_groups(self, tenant_id: str) -> list[sk.Group]:
+        return self._list_in_tenant(sk.GROUPS_PATH, sk.Group, "groups", tenant_id)
+
+    def _list_in_tenant(self, path: str, record, what: str, tenant_id: str) -> list:
+        """A listing filtered to one tenant; a record of another tenant is an invalid answer."""
         return self.paginate(
-            sk.GROUPS_PATH,
-            sk.Group,
-            f"groups of {tenant_id}",
+            path,
+            record,
+            f"{what} of {tenant_id}",
             params={sk.TENANT_FILTER: tenant_id},
             check=sk.same_tenant(tenant_id),
         )
