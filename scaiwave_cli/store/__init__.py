@@ -93,7 +93,7 @@ __all__ = [
 
 # The newest migration (``store/migrations/versions``); a test keeps it equal to Alembic's head,
 # so opening a store can compare revisions without loading Alembic.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 
 def default_url(settings) -> str:

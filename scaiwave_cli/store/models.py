@@ -39,6 +39,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
+from sqlalchemy.sql import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -48,7 +49,7 @@ PARTICIPANT_KINDS = ("human", "ai", "helper", "sidekick", "federated", "shadow")
 WORKSPACE_ROLES = ("owner", "editor", "viewer")
 ROOM_TYPES = ("group", "dm", "incognito", "sidekick", "public", "bridge")
 ROOM_STATES = ("open", "archived", "closed", "deleting")  # deleting: `room delete` under way
-TENANT_STATUSES = ("active", "suspended")
+TENANT_STATUSES = ("active", "suspended", "deleting")  # deleting: `admin delete-tenant` under way
 LIMIT_NAMES = ("max_participants", "max_rooms", "max_storage_bytes", "monthly_ai_tokens")
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -132,7 +133,7 @@ class Partner(Base):
 class Tenant(Base):
     __tablename__ = "tenants"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'suspended')", name="status"),
+        CheckConstraint("status IN ('active', 'suspended', 'deleting')", name="status"),
         Index(None, "partner_id", "slug"),
         Index(None, "status", "slug"),
         TABLE_ARGS,
@@ -182,6 +183,10 @@ class Participant(Base):
     avatar_url: Mapped[str | None] = mapped_column(String(1024))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     deactivated_at: Mapped[dt.datetime | None]
+    # An operator deactivated this ScaiKey-linked participant (`--force-local`): the sync keeps it
+    # inactive until `admin reactivate-participant` clears the hold.
+    operator_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    erased_at: Mapped[dt.datetime | None]  # `admin erase-participant` left this tombstone
     last_synced_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -277,6 +282,7 @@ class Event(Base):
         Index(None, "room_id", "stream_position"),
         UniqueConstraint("room_id", "event_uuid"),
         Index(None, "relates_to_id"),
+        Index(None, "sender_id", "stream_position"),
         TABLE_ARGS,
     )
 
@@ -306,6 +312,7 @@ class Media(Base):
     __table_args__ = (
         Index(None, "tenant_id", "sha256"),
         Index(None, "room_id", "event_id"),
+        Index(None, "tenant_id", "uploader_id"),
         TABLE_ARGS,
     )
 

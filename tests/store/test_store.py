@@ -69,8 +69,8 @@ def test_server_database_is_never_migrated_implicitly(cli, tmp_path):
     up = cli.json("db", "upgrade", "--dry-run", env={"SCAIWAVE_DB_URL": url})
     assert up["result"] == "would upgrade" and up["revision"] is None
     up = cli.json("db", "upgrade", env={"SCAIWAVE_DB_URL": url})
-    assert up == {"database": url, "from": None, "to": "0003", "result": "upgraded",
-                  "revision": "0003"}  # fmt: skip
+    assert up == {"database": url, "from": None, "to": "0004", "result": "upgraded",
+                  "revision": "0004"}  # fmt: skip
     assert cli.json("db", "upgrade", env={"SCAIWAVE_DB_URL": url})["result"] == "unchanged"
     assert cli.json("db", "check", env={"SCAIWAVE_DB_URL": url})["status"] == "ok"
 

@@ -4,6 +4,10 @@ modules, one per command family (each holds its ``COMMANDS`` list):
 - ``tenants.py``: list-tenants, create-tenant, show-tenant, update-tenant
 - ``partners.py``: list-partners, create-partner
 - ``participants.py``: list-participants, show-participant
+- ``participant_export.py``: export-participant, verify-export
+- ``participant_status.py``: deactivate-participant, reactivate-participant
+- ``erasure.py``: erase-participant
+- ``tenant_deletion.py``: delete-tenant
 - ``workspaces.py``: list-workspaces, create-workspace
 - ``federation.py``: federation key generate|rotate|list|revoke|prune, federation well-known
 - ``audit.py``: audit
@@ -21,10 +25,14 @@ import click
 
 from scaiwave_admin import (
     audit,
+    erasure,
     federation,
     media,
+    participant_export,
+    participant_status,
     participants,
     partners,
+    tenant_deletion,
     tenants,
     workspaces,
 )
@@ -40,6 +48,18 @@ def admin():
     """
 
 
-for _module in (tenants, partners, participants, workspaces, federation, audit, media):
+for _module in (
+    tenants,
+    tenant_deletion,
+    partners,
+    participants,
+    participant_status,
+    participant_export,
+    erasure,
+    workspaces,
+    federation,
+    audit,
+    media,
+):
     for _command in _module.COMMANDS:
         admin.add_command(_command)
