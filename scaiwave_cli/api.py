@@ -31,6 +31,12 @@ Added in API 1.1 (the shared helpers; each lives once, here):
 - http: ``api.http`` (a wall-clock deadline per call, a byte cap per body, safe JSON)
 - settings: ``declare_setting`` (a plugin's variable: typed, validated once, in ``show-config``),
   ``load_plugin_declarations`` (import every plugin's light ``cli.py``: all declarations known)
+
+Added in API 1.2:
+
+- ``zipbundle`` (lazily): deterministic ZIP bundles: canonical JSON ``dumps``, ``ZipWriter``
+  (streamed, ends with integrity.json), ``integrity_body``, ``verify_integrity`` (bounded: zip
+  bombs, unsafe names, entries not matching integrity.json are ``SW_ZIP_INVALID``)
 """
 
 from __future__ import annotations
@@ -84,6 +90,7 @@ _LAZY = {
     "atomic_writer": ("scaiwave_cli.files", "atomic_writer"),
     "private_dir": ("scaiwave_cli.files", "private_dir"),
     "progress": ("scaiwave_cli.progress", "progress"),
+    "zipbundle": ("scaiwave_cli.zipbundle", None),
 }
 
 __all__ = [

@@ -31,7 +31,7 @@ import click
 
 GROUP = "scaiwave.commands"
 ALIAS_GROUP = "scaiwave.aliases"
-API_VERSION = "1.1"
+API_VERSION = "1.2"
 CORE_DIST = "scaiwave-cli"
 CACHE_FORMAT = 3
 LOAD_PLUGINS_VAR = "SCAIWAVE_LOAD_PLUGINS"

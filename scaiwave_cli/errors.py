@@ -75,6 +75,7 @@ SW_SERVER_NAME_INVALID = "SW_SERVER_NAME_INVALID"  # not a host name (with an op
 SW_DB_BUSY = "SW_DB_BUSY"  # another writer holds the database lock: retry, or --wait
 SW_DB_CONFLICT = "SW_DB_CONFLICT"  # a write broke a unique/foreign-key constraint
 SW_FILE_UNSAFE_SYMLINK = "SW_FILE_UNSAFE_SYMLINK"  # the target is another user's symlink
+SW_ZIP_INVALID = "SW_ZIP_INVALID"  # a ZIP fails verification (api.zipbundle.verify_integrity)
 
 
 # Set by the root group once the output format is known; read by ``show``.

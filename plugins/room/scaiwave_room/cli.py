@@ -9,7 +9,7 @@ import click
 from scaiwave_cli import api
 from scaiwave_room import delete, export, import_, list_, move, purge, show, state, verify
 
-REQUIRES_API = "1.1"
+REQUIRES_API = "1.2"
 
 
 def _positive_int(text: str) -> int:

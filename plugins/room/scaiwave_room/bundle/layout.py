@@ -6,49 +6,37 @@ A bundle is a ZIP whose entries come in this order::
     media/<sha256>/<name>          one entry per attachment content, sorted by sha256
     integrity.json                 size + sha256 of every entry above (optionally signed)
 
-Standard library only; the bottom of the ``bundle`` package (``writer``, ``reader``, ``schema``
-and ``signing`` build on it).
+The deterministic ZIP itself (canonical JSON, timestamps, the streamed writer, the integrity
+body) is the core's ``api.zipbundle``; this module names the room bundle's parts. Standard
+library and ``api`` only; the bottom of the ``bundle`` package (``writer``, ``reader``,
+``schema`` and ``signing`` build on it).
 """
 
 from __future__ import annotations
 
 import base64
-import json
-import os
 import re
 import unicodedata
+
+from scaiwave_cli import api
+
+_zipbundle = api.zipbundle
 
 FORMAT = "scaiwave.room-bundle"
 FORMAT_VERSION = 1
 INTEGRITY_FORMAT = "scaiwave.room-bundle.integrity"
 MANIFEST = "manifest.json"
-INTEGRITY = "integrity.json"
+INTEGRITY = _zipbundle.INTEGRITY
 MEDIA_PREFIX = "media/"
 SIGNATURE_ALGORITHM = "ed25519"
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-DEFLATE_LEVEL = 6
-CHUNK = 1 << 16
+ZIP_EPOCH = _zipbundle.ZIP_EPOCH
+DEFLATE_LEVEL = _zipbundle.DEFLATE_LEVEL
+CHUNK = _zipbundle.CHUNK
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
-
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def dumps(value) -> str:
-    """Canonical JSON: sorted keys, no whitespace, UTF-8 characters kept."""
-    return _CANONICAL.encode(value)
-
-
-def source_date_epoch() -> int | None:
-    """``SOURCE_DATE_EPOCH`` as an int, or None when unset or not a number."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        return None
-    return value if value >= 0 else None
+# canonical JSON (sorted keys, no whitespace, UTF-8 kept) and SOURCE_DATE_EPOCH: the core's
+dumps = _zipbundle.dumps
+source_date_epoch = _zipbundle.source_date_epoch
 
 
 def media_entry_name(sha256: str, name: str) -> str:
@@ -56,20 +44,9 @@ def media_entry_name(sha256: str, name: str) -> str:
 
 
 def safe_media_name(name: str | None, sha256: str) -> str:
-    """A file name safe inside ``media/<sha256>/``: no separators, no dots-only, <= 128 chars."""
-    cleaned = "".join(
-        c if (c.isalnum() or c in "._-+ ()[]@,=") and c not in "/\\" else "_" for c in (name or "")
-    ).strip(" ")
-    cleaned = cleaned.lstrip(".")
-    if not cleaned:
-        cleaned = sha256[:16]
-    if len(cleaned.encode()) > 128:
-        stem, dot, ext = cleaned.rpartition(".")
-        ext = ext[:16] if dot else ""
-        cleaned = cleaned.encode()[: 120 - len(ext)].decode("utf-8", "ignore") + (
-            "." + ext if ext else ""
-        )
-    return cleaned
+    """A file name safe inside ``media/<sha256>/``: no separators, no dots-only, <= 128 chars
+    (``sha256[:16]`` when nothing is left)."""
+    return _zipbundle.safe_file_name(name, sha256[:16])
 
 
 # control and format characters (NUL, newlines, bidi overrides, zero-width), lone surrogates,
@@ -94,12 +71,7 @@ def safe_base_name(name: str | None, sha256: str) -> str:
 
 
 def integrity_body(entries: list[dict]) -> dict:
-    return {
-        "format": INTEGRITY_FORMAT,
-        "version": FORMAT_VERSION,
-        "algorithm": "sha256",
-        "entries": [{"name": e["name"], "size": e["size"], "sha256": e["sha256"]} for e in entries],
-    }
+    return _zipbundle.integrity_body(entries, format=INTEGRITY_FORMAT, version=FORMAT_VERSION)
 
 
 def signed_bytes(body: dict) -> bytes:

@@ -1,10 +1,9 @@
 """The room bundle on the way out: a deterministic ZIP written as a stream.
 
-Determinism: every entry has the same timestamp (``SOURCE_DATE_EPOCH`` if set, else
-1980-01-01 00:00:00), the same attributes (0644, Unix), a fixed compression (deflate level 6 for
-the JSON entries, stored for media) and a fixed order; every JSON object is written with sorted
-keys and no whitespace. ``zipfile`` writes to a non-seekable stream (a pipe) by putting a data
-descriptor after each entry, so nothing is ever held whole in memory.
+The ZIP itself is the core's ``api.zipbundle.ZipWriter`` (fixed timestamps from
+``SOURCE_DATE_EPOCH`` or 1980-01-01, fixed attributes and compression, canonical JSON, data
+descriptors so a file and a pipe get the same bytes, nothing held whole in memory);
+``BundleWriter`` is that writer ending with the room bundle's ``integrity.json``.
 
 ``write_bundle`` is the storage-free half of an export: given a header, an iterator of manifest
 events and the media list, it writes manifest.json incrementally (64 KiB at a time into the
@@ -15,195 +14,28 @@ size. Only the standard library (and the core's light ``api``) is imported here.
 from __future__ import annotations
 
 import hashlib
-import time
-import zipfile
 from collections.abc import Callable, Iterable
 
 from scaiwave_cli import api
 from scaiwave_room.bundle.layout import (
-    DEFLATE_LEVEL,
-    INTEGRITY,
+    FORMAT_VERSION,
+    INTEGRITY_FORMAT,
     MANIFEST,
-    ZIP_EPOCH,
     dumps,
-    integrity_body,
     media_entry_name,
     safe_media_name,
-    source_date_epoch,
 )
 
 FLUSH_AT = 1 << 16
 
 
-def zip_date_time() -> tuple[int, int, int, int, int, int]:
-    """The timestamp of every entry: ``SOURCE_DATE_EPOCH`` (UTC, clamped to the ZIP range)."""
-    epoch = source_date_epoch()
-    if epoch is None:
-        return ZIP_EPOCH
-    parts = time.gmtime(epoch)[:6]
-    if parts[0] < 1980:
-        return ZIP_EPOCH
-    if parts[0] > 2107:
-        return (2107, 12, 31, 23, 59, 58)
-    return parts
-
-
-class _HashingWriter:
-    """File-like wrapper around a zipfile entry writer that counts and hashes what it gets."""
-
-    def __init__(self, raw, on_close):
-        self._raw = raw
-        self._hash = hashlib.sha256()
-        self._size = 0
-        self._on_close = on_close
-        self._closed = False
-
-    def write(self, data: bytes | str) -> int:
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        self._hash.update(data)
-        self._size += len(data)
-        self._raw.write(data)
-        return len(data)
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._raw.close()
-        self._on_close(self._size, self._hash.hexdigest())
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        self.close()
-
-
-class _CountingStream:
-    """The output stream, counting bytes for progress; seekable only if the target is."""
-
-    def __init__(self, raw):
-        self._raw = raw
-        self.written = 0
-
-    def write(self, data) -> int:
-        n = self._raw.write(data)
-        self.written += len(data)
-        return n if n is not None else len(data)
-
-    def flush(self) -> None:
-        self._raw.flush()
-
-    def tell(self) -> int:
-        return self._raw.tell()
-
-    def seek(self, *args):
-        return self._raw.seek(*args)
-
-    def seekable(self) -> bool:
-        try:
-            return self._raw.seekable()
-        except (AttributeError, ValueError, OSError):
-            return False
-
-
-class _Unseekable:
-    """Hide seek/tell so zipfile writes the same bytes (data descriptors) to files and pipes."""
-
-    def __init__(self, raw):
-        self._raw = raw
-
-    def write(self, data) -> int:
-        return self._raw.write(data)
-
-    def flush(self) -> None:
-        self._raw.flush()
-
-    def seekable(self) -> bool:
-        return False
-
-    def tell(self):
-        raise OSError("not seekable")
-
-    def seek(self, *args):
-        raise OSError("not seekable")
-
-
-class BundleWriter:
-    """Writes a bundle to a binary stream, entry by entry, and ends it with ``integrity.json``.
-
-    The output is the same bytes whether the stream is a file or a pipe: zipfile is always
-    given a non-seekable view, so every entry carries a data descriptor.
-    """
+class BundleWriter(api.zipbundle.ZipWriter):
+    """Writes a room bundle to a binary stream, entry by entry, and ends it with
+    ``integrity.json`` (format ``scaiwave.room-bundle.integrity``; ``finish(signer)`` signs it).
+    The output is the same bytes whether the stream is a file or a pipe."""
 
     def __init__(self, stream):
-        self.stream = _CountingStream(stream)
-        self._zip = zipfile.ZipFile(_Unseekable(self.stream), "w", allowZip64=True)
-        self._date_time = zip_date_time()
-        self.entries: list[dict] = []
-        self._open = False
-
-    @property
-    def bytes_written(self) -> int:
-        return self.stream.written
-
-    def _info(self, name: str, *, compress: bool, size: int | None) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, date_time=self._date_time)
-        info.create_system = 3
-        info.create_version = 45
-        info.extract_version = 45
-        info.external_attr = 0o100644 << 16
-        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-        if compress:
-            info._compresslevel = DEFLATE_LEVEL  # noqa: SLF001 (zipfile reads it per entry)
-        if size is not None:
-            info.file_size = size
-        return info
-
-    def open_entry(self, name: str, *, compress: bool = True, size: int | None = None):
-        """A writer for one entry (use as a context manager). Only one open at a time."""
-        if self._open:
-            raise RuntimeError("another entry is still open")
-        info = self._info(name, compress=compress, size=size)
-        raw = self._zip.open(info, "w", force_zip64=True)
-        self._open = True
-
-        def done(written: int, digest: str) -> None:
-            self._open = False
-            self.entries.append({"name": name, "size": written, "sha256": digest})
-
-        return _HashingWriter(raw, done)
-
-    def write_entry(self, name: str, chunks, *, compress: bool = True, size=None) -> dict:
-        with self.open_entry(name, compress=compress, size=size) as out:
-            for chunk in chunks:
-                out.write(chunk)
-        return self.entries[-1]
-
-    def finish(self, signer=None) -> dict:
-        """Write ``integrity.json`` (signed when ``signer`` is given) and the central directory."""
-        body = integrity_body(self.entries)
-        if signer is not None:
-            body["signature"] = signer.sign_body(body)
-        data = dumps(body).encode("utf-8")
-        info = self._info(INTEGRITY, compress=True, size=len(data))
-        with self._zip.open(info, "w", force_zip64=True) as raw:
-            raw.write(data)
-        self._zip.close()
-        self.stream.flush()
-        return body
-
-    def abort(self) -> None:
-        """Stop without a central directory (the output is then an invalid ZIP on purpose)."""
-        try:
-            self._zip.fp = None
-        except Exception:  # pragma: no cover - best effort
-            pass
+        super().__init__(stream, integrity_format=INTEGRITY_FORMAT, version=FORMAT_VERSION)
 
 
 def write_bundle(
