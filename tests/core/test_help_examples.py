@@ -130,6 +130,11 @@ design = f.workspace(acme, "design", owner=people["ada"])
 room = f.room(acme, general, name="Plans", members=[people["ada"], people["42"]], id="room-123")
 for n in range(5):
     f.event(room, people["ada"], body=f"message {n}")
+# a suspended tenant with a room: what `admin delete-tenant` deletes
+initech = f.tenant("initech", name="Initech", status="suspended")
+milton = f.participant(initech, "milton", scaikey_user_id=None)
+office = f.workspace(initech, "office", owner=milton)
+f.event(f.room(initech, office, name="Staplers", members=[milton], id="room-initech"), milton)
 store.close()
 """
 
@@ -138,6 +143,7 @@ SEED_COMMANDS = [
     "scaiwave role assign alice@acme.test editor --tenant acme --workspace design",
     "scaiwave role assign bob@acme.test editor --tenant acme --workspace design",
     "scaiwave role assign prt-42 editor --tenant acme --workspace general",
+    "scaiwave admin export-participant ada@acme.test --tenant acme --to ada.zip",
 ]
 
 SEED_KEYS = [

@@ -37,7 +37,7 @@ from scaiwave_admin import (
     workspaces,
 )
 
-REQUIRES_API = "1.0"
+REQUIRES_API = "1.2"
 
 
 @click.group(name="admin")

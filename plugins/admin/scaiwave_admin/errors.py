@@ -1,7 +1,8 @@
 """The SW_* codes the admin plugin raises (each listed in plugins/admin/README.md).
 
 Every one is exit 1 (a ``DomainError`` / ``NotFoundError``) except ``SW_DB_ERROR`` (exit 2, a
-``BackendUnavailable``). Codes the core owns (tenant and participant not found, an ambiguous
+``BackendUnavailable``), ``SW_OUTPUT_IS_TERMINAL`` and ``SW_ROOM_PLUGIN_MISSING`` (exit 2, a
+``ConfigError``). Codes the core owns (tenant and participant not found, an ambiguous
 e-mail, a missing federation key, confirmation required, the database's and the admin token's
 codes) come from ``api.errors`` and are not repeated here.
 """
@@ -25,3 +26,19 @@ SW_FEDERATION_ROTATE_CONFLICT = "SW_FEDERATION_ROTATE_CONFLICT"  # another rotat
 SW_DURATION_INVALID = "SW_DURATION_INVALID"  # a bad duration (--overlap 30d, --since 7d)
 SW_TIME_INVALID = "SW_TIME_INVALID"  # a bad --since / --until (ISO time or duration)
 SW_DB_ERROR = "SW_DB_ERROR"  # the database failed while writing a federation key (exit 2)
+# export-participant, verify-export (issue 16)
+SW_EXPORT_INVALID = "SW_EXPORT_INVALID"  # verify-export: not a participant or people export
+SW_OUTPUT_IS_TERMINAL = "SW_OUTPUT_IS_TERMINAL"  # a binary ZIP to a terminal stdout (exit 2)
+# deactivate-/reactivate-participant (issue 16)
+SW_PARTICIPANT_SCAIKEY_OWNED = "SW_PARTICIPANT_SCAIKEY_OWNED"  # linked: ScaiKey owns the status
+SW_PARTICIPANT_ERASED = "SW_PARTICIPANT_ERASED"  # an erased participant (tombstone) acted on
+SW_TENANT_NEEDS_ADMIN = "SW_TENANT_NEEDS_ADMIN"  # would leave the tenant without a tenant_admin
+SW_TENANT_ACTIVE = "SW_TENANT_ACTIVE"  # delete-tenant of a tenant not suspended first
+SW_TENANT_DELETING = "SW_TENANT_DELETING"  # a status change of a tenant being deleted
+SW_TENANT_CHANGED = "SW_TENANT_CHANGED"  # rows arrived while the backup was written
+SW_TENANT_BACKUP_FAILED = "SW_TENANT_BACKUP_FAILED"  # a bundle failed; nothing deleted
+SW_TENANT_BACKUP_DIR_IN_USE = "SW_TENANT_BACKUP_DIR_IN_USE"  # --backup-dir holds other files
+SW_TENANT_BACKUP_MISSING = "SW_TENANT_BACKUP_MISSING"  # resuming: the first run's backup not there
+SW_ROOM_PLUGIN_MISSING = "SW_ROOM_PLUGIN_MISSING"  # --backup-dir without scaiwave-room (exit 2)
+# erase-participant (issue 16)
+SW_PARTICIPANT_CHANGED = "SW_PARTICIPANT_CHANGED"  # posted or uploaded while the backup was written

@@ -45,7 +45,8 @@ def _print_record(app, record: dict) -> None:
 @options.partner_option(
     "--partner", "Only this partner's tenants (slug, id or ScaiKey partner id)."
 )
-@click.option("--status", type=click.Choice(values.STATUSES), help="Only tenants in this status.")
+@click.option("--status", type=click.Choice(values.LIST_STATUSES),
+              help="Only tenants in this status.")  # fmt: skip
 @click.option(
     "--sort",
     type=click.Choice(values.SORT_KEYS),

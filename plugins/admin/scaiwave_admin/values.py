@@ -20,6 +20,7 @@ from scaiwave_cli import api
 SORT_KEYS = ("slug", "name", "partner", "members", "rooms", "storage", "ai-tokens", "status",
              "created")  # fmt: skip
 STATUSES = ("active", "suspended")
+LIST_STATUSES = (*STATUSES, "deleting")  # deleting: `admin delete-tenant` under way
 LIMITS = ("max_participants", "max_rooms", "max_storage_bytes", "monthly_ai_tokens")
 
 _UNITS = {

@@ -48,6 +48,7 @@ TABLE_COLUMNS = (
     "update",
     "reactivate",
     "deactivate",
+    "held",
     "groups",
     "members",
     "roles",
@@ -114,6 +115,7 @@ def _compact(row: dict) -> dict:
     out["deactivate"] = str(row["deactivate"]) + (
         f" (kept {row['kept_last_admin']})" if row["kept_last_admin"] else ""
     )
+    out["held"] = row["held"]
     out["groups"] = f"+{row['groups_create']} ~{row['groups_update']} -{row['groups_deactivate']}"
     out["members"] = f"+{row['members_add']} -{row['members_remove']}"
     out["roles"] = f"+{row['roles_grant']} -{row['roles_revoke']}"

@@ -401,6 +401,14 @@ def _checked_diff(session, actor, tenant, changes: Changes):
     """``(before, after, new partner)`` after the scope and conflict checks of ``changes``."""
     if changes.limits or changes.status is not None or changes.scaikey_tenant_id:
         require_writer(actor, what="change limits, status or the ScaiKey link")
+    if changes.status is not None and tenant.status == "deleting":
+        raise api.DomainError(
+            f"tenant {tenant.slug!r} is being deleted (an interrupted delete-tenant): its status "
+            "does not change any more",
+            code=errors.SW_TENANT_DELETING,
+            hint=f"finish the deletion with the same command again: scaiwave admin delete-tenant "
+            f"{tenant.slug} --no-backup --yes (or --backup-dir with the first run's directory)",
+        )
     partner = None
     if changes.partner_ref or changes.no_partner:
         actor.require_platform("move a tenant to another partner")

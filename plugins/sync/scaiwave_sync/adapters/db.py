@@ -39,6 +39,7 @@ class TenantRow:
     partner_id: str | None
     partner: Any = None  # the Partner row, for Actor.can_see_tenant
     new: bool = False
+    status: str = "active"  # active | suspended | deleting (`admin delete-tenant` under way)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,8 @@ class LocalParticipant:
     display_name: str
     email: str | None
     active: bool
+    operator_hold: bool = False  # `admin deactivate-participant --force-local`: never reactivated
+    erased: bool = False  # `admin erase-participant` left a tombstone: never touched
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +89,29 @@ def tenants(session) -> list[TenantRow]:
             m.Tenant.name,
             m.Tenant.scaikey_tenant_id,
             m.Tenant.partner_id,
+            m.Tenant.status,
         ).order_by(m.Tenant.slug)
     )
     return [
         TenantRow(
-            r.id, r.slug, r.name, r.scaikey_tenant_id, r.partner_id, partners.get(r.partner_id)
+            r.id,
+            r.slug,
+            r.name,
+            r.scaikey_tenant_id,
+            r.partner_id,
+            partners.get(r.partner_id),
+            status=r.status,
         )
         for r in rows
     ]
+
+
+def tenant_deleting(session, tenant_id: str) -> bool:
+    """True when the tenant is being deleted (status ``deleting``). Read with a shared lock
+    (MariaDB), so `admin delete-tenant` cannot mark it between this read and the caller's
+    writes in the same transaction; a tenant not created yet is not being deleted."""
+    stmt = select(m.Tenant.status).where(m.Tenant.id == tenant_id).with_for_update(read=True)
+    return session.scalar(stmt) == "deleting"
 
 
 def partner_by_scaikey_id(session, scaikey_partner_id: str | None):
@@ -108,11 +126,24 @@ def tenant_state(session, tenant_id: str, roles: tuple[str, ...]) -> TenantState
     """What the sync compares with ScaiKey for one tenant (four statements)."""
     p = m.Participant
     participants = {
-        r.scaikey_user_id: LocalParticipant(r.id, r.display_name, r.email, bool(r.active))
+        r.scaikey_user_id: LocalParticipant(
+            r.id,
+            r.display_name,
+            r.email,
+            bool(r.active),
+            bool(r.operator_hold),
+            r.erased_at is not None,
+        )
         for r in session.execute(
-            select(p.id, p.scaikey_user_id, p.display_name, p.email, p.active).where(
-                p.tenant_id == tenant_id, p.kind == "human", p.scaikey_user_id.is_not(None)
-            )
+            select(
+                p.id,
+                p.scaikey_user_id,
+                p.display_name,
+                p.email,
+                p.active,
+                p.operator_hold,
+                p.erased_at,
+            ).where(p.tenant_id == tenant_id, p.kind == "human", p.scaikey_user_id.is_not(None))
         )
     }
     g = m.ScaikeyGroup
@@ -246,7 +277,9 @@ def insert_participants(session, tenant_id: str, rows: list[dict], now: dt.datet
 
 def update_participants(session, rows: list[dict], now: dt.datetime, *, active=None) -> int:
     """Set display_name/email (and ``active`` when given) on rows ``{"id", "display_name",
-    "email"}``; one executemany statement."""
+    "email"}``; one executemany statement. An erased participant is never written, and a
+    reactivation skips a participant an operator put on hold (both re-checked here, in case
+    they changed since the plan was made)."""
     if not rows:
         return 0
     p = m.Participant.__table__
@@ -258,7 +291,10 @@ def update_participants(session, rows: list[dict], now: dt.datetime, *, active=N
     if active is not None:
         values["active"] = active
         values["deactivated_at"] = None if active else bindparam("b_now")
-    stmt = update(p).where(p.c.id == bindparam("b_id")).values(**values)
+    where = [p.c.id == bindparam("b_id"), p.c.erased_at.is_(None)]
+    if active:
+        where.append(p.c.operator_hold.is_(False))
+    stmt = update(p).where(*where).values(**values)
     params = [
         {"b_id": r["id"], "b_display_name": r["display_name"], "b_email": r["email"], "b_now": now}
         for r in rows
@@ -273,7 +309,7 @@ def deactivate_participants(session, ids: list[str], now: dt.datetime) -> int:
     p = m.Participant.__table__
     stmt = (
         update(p)
-        .where(p.c.id == bindparam("b_id"))
+        .where(p.c.id == bindparam("b_id"), p.c.erased_at.is_(None))
         .values(active=False, deactivated_at=now, last_synced_at=now)
     )
     session.connection().execute(stmt, [{"b_id": i} for i in ids])

@@ -4,7 +4,9 @@ Each step writes one kind of change in transactions of at most ``SCAIWAVE_SYNC_B
 items (or all of them in one transaction, ``batched=False``), and records its audit rows in the
 same transaction: one row per batch (``per_batch``) or one per participant (``per_row``). The
 order matters: the tenant before its participants, groups before their members, and
-deactivations last (after the last-admin guard has kept its holder).
+deactivations last (after the last-admin guard has kept its holder). Every transaction first
+checks (under a shared lock) that `admin delete-tenant` has not started on the tenant since it
+was planned; if it has, nothing more of that tenant is written.
 """
 
 from __future__ import annotations
@@ -149,9 +151,9 @@ def steps(store, plan: TenantPlan, *, now) -> list[Step]:
     ]
 
 
-def apply_plan(store, plan: TenantPlan, actor, cfg: SyncConfig, *, now) -> None:
+def apply_plan(store, plan: TenantPlan, actor, cfg: SyncConfig, *, now) -> bool:
     """Write one tenant's plan in transactions of at most ``cfg.batch_size`` changes, each with
-    its audit rows."""
+    its audit rows. False when it stopped because the tenant is being deleted."""
     tenant_id = plan.tenant.id
     for step in steps(store, plan, now=now):
         items = step.items() if callable(step.items) else step.items
@@ -159,6 +161,9 @@ def apply_plan(store, plan: TenantPlan, actor, cfg: SyncConfig, *, now) -> None:
             continue
         for batch in _chunks(items, cfg.batch_size) if step.batched else [items]:
             with store.transaction() as s:
+                if db.tenant_deleting(s, tenant_id):
+                    return False
                 step.write(s, batch)
                 for action, target, details in step.audit(batch):
                     api.audit.record(s, actor, action, target, tenant_id=tenant_id, details=details)
+    return True

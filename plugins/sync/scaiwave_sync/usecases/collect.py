@@ -141,8 +141,20 @@ def _targets(session, local, sk_tenants, actor, options, note) -> list[db.Tenant
             _not_linked(session, wanted, local, sk_tenants, actor)
         for t in chosen:
             actor.require_tenant(t)
-        return chosen
-    return [t for t in linked if actor.can_see_tenant(t)] + new
+        return _not_deleting(chosen, note)
+    return _not_deleting([t for t in linked if actor.can_see_tenant(t)], note) + new
+
+
+def _not_deleting(tenants: list[db.TenantRow], note) -> list[db.TenantRow]:
+    """Leave out the tenants `admin delete-tenant` is deleting (status ``deleting``): nothing
+    of theirs is listed, created or changed. Suspended tenants are synced as any other."""
+    kept = []
+    for t in tenants:
+        if t.status == "deleting":
+            note(f"tenant {t.slug!r} is being deleted (status deleting): skipped")
+        else:
+            kept.append(t)
+    return kept
 
 
 def _not_linked(session, wanted, local, sk_tenants, actor) -> None:

@@ -3,9 +3,12 @@
 ``plan_tenant`` compares ScaiKey's listings with the tenant's local state: participants to
 create / update / reactivate / deactivate (never delete), mirrored groups and memberships,
 admin-role grants and revocations. Then: a tenant never loses its last ``tenant_admin`` (that
-deactivation or revocation is kept back). ``check_valves`` refuses an empty user listing for a
-tenant with participants (exit 2 unless ``--allow-empty``) and more deactivations than the
-threshold (exit 1 unless ``--allow-mass-deactivation``).
+deactivation or revocation is kept back). What an operator decided wins over ScaiKey: a
+participant on ``operator_hold`` (`admin deactivate-participant --force-local`) is never
+reactivated (``held``), an erased one (``erased_at``) is never touched at all.
+``check_valves`` refuses an empty user listing for a tenant with participants (exit 2 unless
+``--allow-empty``) and more deactivations than the threshold (exit 1 unless
+``--allow-mass-deactivation``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ COUNT_KEYS = (
     "reactivate",
     "deactivate",
     "kept_last_admin",
+    "held",
     "groups_create",
     "groups_update",
     "groups_deactivate",
@@ -36,7 +40,7 @@ COUNT_KEYS = (
     "roles_grant",
     "roles_revoke",
 )
-CHANGE_KEYS = tuple(k for k in COUNT_KEYS if k not in ("users_seen", "kept_last_admin"))
+CHANGE_KEYS = tuple(k for k in COUNT_KEYS if k not in ("users_seen", "kept_last_admin", "held"))
 
 
 @dataclass
@@ -49,6 +53,7 @@ class TenantPlan:
     reactivate: list[dict] = field(default_factory=list)
     deactivate: list[dict] = field(default_factory=list)
     kept_last_admin: list[str] = field(default_factory=list)
+    held: list[dict] = field(default_factory=list)  # active in ScaiKey, kept off by a hold
     groups_create: list[dict] = field(default_factory=list)
     groups_update: list[dict] = field(default_factory=list)
     groups_deactivate: list[dict] = field(default_factory=list)
@@ -84,6 +89,8 @@ class TenantPlan:
             yield _change(t, "deactivate", r["scaikey_user_id"], r["id"], r["reason"])
         for pid in self.kept_last_admin:
             yield _change(t, "keep", None, pid, "last tenant_admin kept")
+        for r in self.held:
+            yield _change(t, "hold", r["scaikey_user_id"], r["id"], HELD_DETAIL)
         for r in self.groups_create:
             yield _change(t, "group.create", r["scaikey_group_id"], None, r["name"])
         for r in self.groups_update:
@@ -98,6 +105,9 @@ class TenantPlan:
             yield _change(t, "role.grant", None, pid, role)
         for a in self.roles_revoke:
             yield _change(t, "role.revoke", None, a.participant_id, a.role)
+
+
+HELD_DETAIL = "operator hold: kept deactivated"
 
 
 def _change(tenant, action, scaikey_id, local_id, detail) -> dict:
@@ -143,6 +153,8 @@ def plan_tenant(
                 pid_of[user.id] = pid
                 active_after[pid] = True
             continue
+        if local.erased:  # a tombstone: no update, no status, no role, no group
+            continue
         pid_of[user.id] = local.id
         active_after[local.id] = local.active
         fields = [
@@ -160,7 +172,11 @@ def plan_tenant(
             "email": email,
             "fields": fields,
         }
-        if user.active and not local.active:
+        if user.active and not local.active and local.operator_hold:
+            plan.held.append(row)  # the operator's deactivation wins over ScaiKey's "active"
+            if fields:
+                plan.update.append(row)
+        elif user.active and not local.active:
             plan.reactivate.append(row)
             active_after[local.id] = True
         elif not user.active and local.active:
@@ -173,7 +189,7 @@ def plan_tenant(
             plan.update.append(row)
     seen = {u.id for u in users}
     for sk_id, local in sorted(state.participants.items()):
-        if sk_id not in seen and local.active:
+        if sk_id not in seen and local.active and not local.erased:
             plan.deactivate.append(
                 {
                     "id": local.id,

@@ -232,6 +232,14 @@ def run(store, settings, actor, options: Options, *, warn, info, client=None) ->
                     f"tenant {plan.tenant.slug!r}: kept {pid} active with its tenant_admin "
                     "role: a tenant never loses its last admin"
                 )
+            if plan.held:
+                info(
+                    f"tenant {plan.tenant.slug!r}: {len(plan.held)} participant(s) active in "
+                    "ScaiKey kept deactivated by an operator hold (release one with `scaiwave "
+                    f"admin reactivate-participant ID --tenant {plan.tenant.slug}`): "
+                    + ", ".join(r["id"] for r in plan.held[:20])
+                    + (", …" if len(plan.held) > 20 else "")
+                )
         counter = WriteCounter(store.engine)
         if not options.dry_run:
             changed = [plan for plan in plans if plan.changes]
@@ -239,7 +247,13 @@ def run(store, settings, actor, options: Options, *, warn, info, client=None) ->
                 for plan in changed:
                     bar.describe(f"applying: {plan.tenant.slug}")
                     heartbeat.check()
-                    apply_plan(store, plan, actor, cfg, now=now)
+                    if not apply_plan(store, plan, actor, cfg, now=now):
+                        message = (
+                            f"tenant {plan.tenant.slug!r} began to be deleted during this run: "
+                            "the rest of its changes were not applied"
+                        )
+                        collected.warnings.append(message)
+                        warn(message)
                     bar.advance(1)
         counter.close()
         summary = _summary(run_id, options, collected, client, counter, started)
@@ -286,6 +300,12 @@ def _summary(run_id, options, collected: Collected, client, counter, started) ->
         "tenants": rows,
         "totals": totals,
         "changes": sum(p.changes for p in collected.plans),
+        # participants ScaiKey has active that an operator hold keeps deactivated
+        "held": [
+            {"tenant": p.tenant.slug, "id": r["id"], "scaikey_user_id": r["scaikey_user_id"]}
+            for p in collected.plans
+            for r in p.held
+        ],
         "scaikey_tenants": collected.scaikey_tenants,
         "scaikey_tenants_unlinked": len(collected.unlinked),
         "unlinked_tenants": collected.unlinked,
