@@ -225,3 +225,95 @@ $DIR_SW --output json admin show-participant prt-dirdemo-grace --tenant dirdemo 
 
 echo "== $DIR_SW admin list-participants --tenant nowhere   (SW_TENANT_NOT_FOUND, exit 1)"
 $DIR_SW admin list-participants --tenant nowhere || echo "exit $? (as expected)"
+
+echo "== $DIR_SW admin deactivate-participant prt-dirdemo-scribe --tenant dirdemo --dry-run   (a local AI: the plan; nothing changes)"
+$DIR_SW admin deactivate-participant prt-dirdemo-scribe --tenant dirdemo --dry-run
+echo "== $DIR_SW admin deactivate-participant prt-dirdemo-scribe --tenant dirdemo --yes   (audited)"
+$DIR_SW admin deactivate-participant prt-dirdemo-scribe --tenant dirdemo --yes
+echo "== $DIR_SW admin deactivate-participant grace@dirdemo.test --tenant dirdemo --yes   (ScaiKey owns her status: exit 1, SW_PARTICIPANT_SCAIKEY_OWNED)"
+$DIR_SW admin deactivate-participant grace@dirdemo.test --tenant dirdemo --yes \
+  || echo "exit $? (refused as expected: deactivate her in ScaiKey, or --force-local)"
+echo "== $DIR_SW admin reactivate-participant prt-dirdemo-scribe --tenant dirdemo --yes"
+$DIR_SW admin reactivate-participant prt-dirdemo-scribe --tenant dirdemo --yes
+
+# -- offboarding a tenant (issue 16): suspend, the plan, a verified backup, then the deletion ----
+OFFBOARD_DIR="$ADMIN_DEMO_OUT/wayne-backup"
+echo "== (seeding tenant wayne, a customer who leaves: two people, a workspace, a room with messages)"
+python - <<'PY'
+from scaiwave_cli import api
+from scaiwave_cli.testing_rows import Factory
+
+store = api.store.open_store(api.load_settings({}))
+f = Factory(store)
+wayne = f.tenant("wayne", name="Wayne Enterprises", scaikey_tenant_id="tnt_wayne")
+bruce = f.participant(wayne, "wayne-bruce", scaikey_user_id=None)
+lucius = f.participant(wayne, "wayne-lucius", scaikey_user_id=None)
+cave = f.workspace(wayne, "cave", owner=bruce)
+room = f.room(wayne, cave, name="Gadgets", members=[bruce, lucius], id="room-wayne-gadgets")
+for body in ("new suit ready?", "tomorrow", "thanks"):
+    f.event(room, bruce, body=body)
+store.close()
+PY
+echo "== $SW admin delete-tenant wayne --no-backup --yes   (still active: exit 1, SW_TENANT_ACTIVE)"
+$SW admin delete-tenant wayne --no-backup --yes || echo "exit $? (refused as expected: suspend it first)"
+$SW admin update-tenant wayne --status suspended --yes > /dev/null
+echo "== $SW admin delete-tenant wayne --backup-dir $OFFBOARD_DIR --dry-run   (the plan; nothing changes)"
+$SW admin delete-tenant wayne --backup-dir "$OFFBOARD_DIR" --dry-run > /dev/null
+echo "== $SW --output json admin delete-tenant wayne --backup-dir $OFFBOARD_DIR --yes"
+$SW --output json admin delete-tenant wayne --backup-dir "$OFFBOARD_DIR" --yes
+echo "== ls -R $OFFBOARD_DIR; $SW room verify --from $OFFBOARD_DIR/rooms/room-wayne-gadgets.zip"
+ls -R "$OFFBOARD_DIR"
+$SW --output json room verify --from "$OFFBOARD_DIR/rooms/room-wayne-gadgets.zip" \
+  | python -c 'import json,sys; r=json.load(sys.stdin); print("valid:", r["valid"], "events:", r["events"])'
+echo "== $SW admin show-tenant wayne   (gone: exit 1); its audit rows stay, under the platform"
+$SW admin show-tenant wayne || echo "exit $? (deleted, as expected)"
+$SW admin audit --action 'tenant.delete*'
+
+echo "== (seeding a room in research where Ada and Grace talk, and a file Ada uploaded)"
+"$DIR_PY" - <<'PY'
+from scaiwave_cli import api
+from scaiwave_cli.testing_rows import Factory
+
+store = api.store.open_store(api.load_settings({}))
+m = api.store.models
+f = Factory(store)
+with store.read_session() as s:
+    tenant = s.get(m.Tenant, "tnt-dirdemo")
+    research = s.query(m.Workspace).filter_by(tenant_id=tenant.id, slug="research").one()
+    ada, grace = s.get(m.Participant, "prt-dirdemo-ada"), s.get(m.Participant, "prt-dirdemo-grace")
+room = f.room(tenant, research, name="Analytical engine", members=[ada, grace],
+              id="room-dirdemo-engine")
+first = f.event(room, ada, body="Note G: the engine computes Bernoulli numbers")
+f.event(room, grace, body="nice, I will port it")
+f.event(room, ada, body="see the table attached")
+data = b"n,B(n)\n0,1\n1,-1/2\n"
+sha, _ = store.media.put_bytes(tenant.id, data)
+with store.transaction() as s:
+    s.add(m.Media(id="med-dirdemo-table", tenant_id=tenant.id, sha256=sha, name="bernoulli.csv",
+                  size=len(data), content_type="text/csv", room_id=room.id, event_id=first.id,
+                  uploader_id=ada.id, storage_key=f"{tenant.id}/{sha[:2]}/{sha}"))
+store.close()
+PY
+echo "== $DIR_SW admin export-participant ada@dirdemo.test --tenant dirdemo --to $DIR_OUT/ada-request.zip   (a data-subject access request)"
+$DIR_SW admin export-participant ada@dirdemo.test --tenant dirdemo --to "$DIR_OUT/ada-request.zip"
+echo "== $DIR_SW admin verify-export $DIR_OUT/ada-request.zip"
+$DIR_SW admin verify-export "$DIR_OUT/ada-request.zip"
+echo "== the same export again, to stdout: the same bytes"
+$DIR_SW admin export-participant ada@dirdemo.test --tenant dirdemo > "$DIR_OUT/ada-again.zip"
+cmp "$DIR_OUT/ada-request.zip" "$DIR_OUT/ada-again.zip" && echo "identical"
+
+echo "== $DIR_SW admin erase-participant ada@dirdemo.test --tenant dirdemo --backup $DIR_OUT/ada.zip --dry-run   (GDPR erasure: the plan; nothing changes)"
+$DIR_SW admin erase-participant ada@dirdemo.test --tenant dirdemo --backup "$DIR_OUT/ada.zip" --dry-run
+echo "== the same without --yes and no terminal: exit 2 (SW_CONFIRMATION_REQUIRED)"
+$DIR_SW admin erase-participant ada@dirdemo.test --tenant dirdemo --backup "$DIR_OUT/ada.zip" \
+  2>/dev/null || echo "exit $? (confirmation required, as expected)"
+echo "== $DIR_SW admin erase-participant ada@dirdemo.test --tenant dirdemo --backup $DIR_OUT/ada.zip --yes   (export first, then the erasure)"
+$DIR_SW admin erase-participant ada@dirdemo.test --tenant dirdemo --backup "$DIR_OUT/ada.zip" --yes
+echo "== $DIR_SW admin verify-export $DIR_OUT/ada.zip   (the backup still verifies after the erasure)"
+$DIR_SW admin verify-export "$DIR_OUT/ada.zip"
+echo "== $DIR_SW admin verify-export $DIR_OUT/ada-request.zip   (and so does the earlier export)"
+$DIR_SW admin verify-export "$DIR_OUT/ada-request.zip"
+echo "== $DIR_SW admin show-participant prt-dirdemo-ada --tenant dirdemo   (the tombstone)"
+$DIR_SW admin show-participant prt-dirdemo-ada --tenant dirdemo
+echo "== $DIR_SW admin erase-participant prt-dirdemo-ada --tenant dirdemo --no-backup --yes   (again: already erased, exit 0)"
+$DIR_SW admin erase-participant prt-dirdemo-ada --tenant dirdemo --no-backup --yes

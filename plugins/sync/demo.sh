@@ -60,6 +60,15 @@
   echo "== scaiwave --output json sync   (second run: nothing changed in ScaiKey, zero writes)"
   "$SW" --output json sync | "$PY" -c 'import json,sys; r=json.load(sys.stdin); print({k: r[k] for k in ("changes", "writes", "requests")})'
 
+  echo "== scaiwave admin deactivate-participant user2@acme.example --tenant acme --force-local --dry-run   (ScaiKey-linked: the plan says the sync will keep her deactivated)"
+  "$SW" admin deactivate-participant user2@acme.example --tenant acme --force-local --dry-run
+  echo "== scaiwave admin deactivate-participant user2@acme.example --tenant acme --force-local --yes"
+  "$SW" admin deactivate-participant user2@acme.example --tenant acme --force-local --yes > /dev/null
+  echo "== scaiwave sync   (ScaiKey still says ACTIVE: the operator hold wins, counted as held)"
+  "$SW" sync
+  echo "== scaiwave admin reactivate-participant user2@acme.example --tenant acme --yes   (hold released: the sync mirrors ScaiKey again)"
+  "$SW" admin reactivate-participant user2@acme.example --tenant acme --yes > /dev/null
+
   echo "== scaiwave status --fail-on-drift   (in sync: exit 0)"
   "$SW" status --fail-on-drift | grep -E '^(registration.status|credentials|last_run.(status|trigger|counts.writes)|linked_tenants|drift.(drift|changes|local|scaikey))'
 

@@ -39,8 +39,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.sql import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
 from sqlalchemy.types import DateTime, TypeDecorator
 
 MAX_CONTENT_BYTES = 64 * 1024

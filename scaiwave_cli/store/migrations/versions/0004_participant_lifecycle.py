@@ -53,7 +53,10 @@ def upgrade() -> None:
         "participants",
         sa.Column("operator_hold", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
-    op.add_column("participants", sa.Column("erased_at", scaiwave_cli.store.models.UTCDateTime(), nullable=True))
+    op.add_column(
+        "participants",
+        sa.Column("erased_at", scaiwave_cli.store.models.UTCDateTime(), nullable=True),
+    )
     op.create_index(
         op.f("ix_events_sender_id_stream_position"), "events", ["sender_id", "stream_position"]
     )
