@@ -37,6 +37,8 @@ Added in API 1.2:
 - ``zipbundle`` (lazily): deterministic ZIP bundles: canonical JSON ``dumps``, ``ZipWriter``
   (streamed, ends with integrity.json), ``integrity_body``, ``verify_integrity`` (bounded: zip
   bombs, unsafe names, entries not matching integrity.json are ``SW_ZIP_INVALID``)
+- ``pause_at(variable, point)``: the kill -9 tests' kill points (inert unless ``variable`` names
+  ``point``; ``scaiwave_cli.testing``'s ``cli.kill_at`` drives them)
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ _LAZY = {
     "private_dir": ("scaiwave_cli.files", "private_dir"),
     "progress": ("scaiwave_cli.progress", "progress"),
     "zipbundle": ("scaiwave_cli.zipbundle", None),
+    "pause_at": ("scaiwave_cli.killpoints", "pause_at"),
 }
 
 __all__ = [

@@ -68,6 +68,35 @@ class CliHarness:
         )
         return result
 
+    def kill_at(self, variable: str, point: str, *args: str, marker_dir, timeout=180) -> None:
+        """Run ``scaiwave ARGS`` in a child process with ``variable`` (a plugin's kill-point
+        variable, see ``api.pause_at``) set to ``point``, wait until it parks there, SIGKILL it."""
+        import signal
+
+        marker = Path(marker_dir) / f"reached-{point}"
+        env = dict(os.environ, **self.env)
+        env["SCAIWAVE_HOME"] = str(self.home)
+        env[variable] = f"{point}:{marker}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scaiwave_cli", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not marker.exists():
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, f"`{' '.join(args)}` never reached {point}"
+                time.sleep(0.02)
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=60)
+            proc.stderr.close()
+        assert proc.returncode == -signal.SIGKILL
+
     def json(self, *args, **kwargs):
         """Invoke with ``--output json`` and parse stdout (asserting exit 0)."""
         result = self.invoke("--output", "json", *args, **kwargs)

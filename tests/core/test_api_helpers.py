@@ -232,3 +232,35 @@ def test_a_bad_declared_setting_is_exit_2_naming_the_variable(cli, declared):
 def test_declare_setting_refuses_names_outside_the_namespace():
     with pytest.raises(ValueError):
         api.declare_setting("batch_size", type=int)
+
+
+def test_pause_at_is_inert_unless_its_variable_names_the_point(tmp_path, monkeypatch):
+    marker = tmp_path / "reached"
+    monkeypatch.delenv("SCAIWAVE_X_TEST_HOOK", raising=False)
+    api.pause_at("SCAIWAVE_X_TEST_HOOK", "events")  # unset: returns at once
+    monkeypatch.setenv("SCAIWAVE_X_TEST_HOOK", f"media:{marker}")
+    api.pause_at("SCAIWAVE_X_TEST_HOOK", "events")  # another point: returns at once
+    api.pause_at("SCAIWAVE_Y_TEST_HOOK", "media")  # another variable: returns at once
+    assert not marker.exists()
+
+
+def test_pause_at_parks_the_process_at_its_point(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    marker = tmp_path / "reached-here"
+    code = "from scaiwave_cli import api; api.pause_at('SCAIWAVE_X_TEST_HOOK', 'here')"
+    env = dict(os.environ, SCAIWAVE_X_TEST_HOOK=f"here:{marker}")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "the child ended instead of parking"
+            assert time.monotonic() < deadline, "the child never reached its point"
+            time.sleep(0.01)
+        assert marker.read_text() == str(proc.pid)
+        assert proc.poll() is None  # still parked: only a kill ends it
+    finally:
+        proc.kill()
+        proc.wait()

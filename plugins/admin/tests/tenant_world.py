@@ -15,10 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 
 from sqlalchemy import select
 
@@ -361,28 +357,5 @@ class TenantWorld:
 
     # -- kill -9 --------------------------------------------------------------------------------
     def kill_at_hook(self, point: str, *args: str, marker_dir) -> None:
-        """Run ``scaiwave ARGS`` in a subprocess with ``SCAIWAVE_ADMIN_TEST_HOOK`` at ``point``,
-        wait until it parks there, kill it with SIGKILL."""
-        marker = marker_dir / f"reached-{point}"
-        env = dict(os.environ, **self.cli.env)
-        env["SCAIWAVE_HOME"] = str(self.cli.home)
-        env["SCAIWAVE_ADMIN_TEST_HOOK"] = f"{point}:{marker}"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scaiwave_cli", *args],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            deadline = time.monotonic() + 180
-            while not marker.exists():
-                assert proc.poll() is None, proc.stderr.read().decode()
-                assert time.monotonic() < deadline, f"`{' '.join(args)}` never reached {point}"
-                time.sleep(0.02)
-            os.kill(proc.pid, signal.SIGKILL)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=60)
-            proc.stderr.close()
-        assert proc.returncode == -signal.SIGKILL
+        """``scaiwave ARGS`` killed with SIGKILL at the kill point ``point``."""
+        self.cli.kill_at("SCAIWAVE_ADMIN_TEST_HOOK", point, *args, marker_dir=marker_dir)

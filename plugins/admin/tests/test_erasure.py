@@ -13,11 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import zipfile
 
 import pytest
@@ -450,27 +445,8 @@ def test_erased_again_is_already_erased_and_the_scope_comes_from_the_token(world
 
 
 def kill_at_hook(w, point, args, tmp_path):
-    """Run ``scaiwave ARGS`` in a subprocess with ``SCAIWAVE_ADMIN_TEST_HOOK`` at ``point``,
-    wait until it parks there, SIGKILL it."""
-    marker = tmp_path / f"reached-{point}"
-    env = dict(os.environ, **w.cli.env)
-    env["SCAIWAVE_HOME"] = str(w.cli.home)
-    env["SCAIWAVE_ADMIN_TEST_HOOK"] = f"{point}:{marker}"
-    proc = subprocess.Popen([sys.executable, "-m", "scaiwave_cli", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.monotonic() < deadline, f"never reached {point}"
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=60)
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
+    """``scaiwave ARGS`` killed with SIGKILL at the kill point ``point``."""
+    w.cli.kill_at("SCAIWAVE_ADMIN_TEST_HOOK", point, *args, marker_dir=tmp_path)
 
 
 POINTS = ["started", "scrub", "events-txn", "events", "media", "final"]

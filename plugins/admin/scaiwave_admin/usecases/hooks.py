@@ -1,6 +1,7 @@
-"""The kill -9 tests' one hook: ``SCAIWAVE_ADMIN_TEST_HOOK=<point>:<file>`` makes a command create
-<file> at <point> and wait there until it is killed. Inert otherwise (one environment lookup per
-call). Not a setting; never set in production.
+"""The kill -9 tests' one hook, the core's ``api.pause_at``:
+``SCAIWAVE_ADMIN_TEST_HOOK=<point>:<file>`` makes a command create <file> at <point> and wait there
+until it is killed. Inert otherwise (one environment lookup per call). Not a setting; never set
+in production.
 
 Points: delete-tenant ``backup`` (the first room bundle written and verified, tenant still
 suspended), ``marked`` (deleting committed), ``rows-txn`` (inside the first row batch), ``rows``
@@ -14,16 +15,8 @@ transaction).
 
 from __future__ import annotations
 
-import os
+from scaiwave_cli import api
 
 
 def test_hook(point: str) -> None:
-    spec = os.environ.get("SCAIWAVE_ADMIN_TEST_HOOK")
-    if not spec or not spec.startswith(point + ":"):
-        return
-    import time
-
-    with open(spec.split(":", 1)[1], "w") as fh:
-        fh.write(str(os.getpid()))
-    while True:  # pragma: no cover - ends with the process
-        time.sleep(0.05)
+    api.pause_at("SCAIWAVE_ADMIN_TEST_HOOK", point)

@@ -1,6 +1,7 @@
-"""The kill -9 tests' one hook: ``SCAIWAVE_ROOM_TEST_HOOK=<point>:<file>`` makes a command create
-<file> at <point> and wait there until it is killed. Inert otherwise (one environment lookup per
-call). Not a setting; never set in production.
+"""The kill -9 tests' one hook, the core's ``api.pause_at``:
+``SCAIWAVE_ROOM_TEST_HOOK=<point>:<file>`` makes a command create <file> at <point> and wait there
+until it is killed. Inert otherwise (one environment lookup per call). Not a setting; never set
+in production.
 
 Points: import ``events`` (in the writer thread once the first batch of rows is inserted),
 ``media`` (after the media files, just before COMMIT); delete ``backup`` (verified, room still
@@ -11,16 +12,8 @@ open), ``marked`` (deleting committed), ``events`` (first event batch committed)
 
 from __future__ import annotations
 
-import os
+from scaiwave_cli import api
 
 
 def test_hook(point: str) -> None:
-    spec = os.environ.get("SCAIWAVE_ROOM_TEST_HOOK")
-    if not spec or not spec.startswith(point + ":"):
-        return
-    import time
-
-    with open(spec.split(":", 1)[1], "w") as fh:
-        fh.write(str(os.getpid()))
-    while True:  # pragma: no cover - ends with the process
-        time.sleep(0.05)
+    api.pause_at("SCAIWAVE_ROOM_TEST_HOOK", point)
