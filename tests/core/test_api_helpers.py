@@ -255,7 +255,7 @@ def test_pause_at_parks_the_process_at_its_point(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", code], env=env)
     try:
         deadline = time.monotonic() + 60
-        while not marker.exists():
+        while not (marker.exists() and marker.read_text()):
             assert proc.poll() is None, "the child ended instead of parking"
             assert time.monotonic() < deadline, "the child never reached its point"
             time.sleep(0.01)
