@@ -441,7 +441,16 @@ def cli(ctx, output, env_file, db_url, debug):
 
 def main(argv=None):
     """Console-script entry point. A reader that goes away (``scaiwave … | head``) ends the run
-    quietly with exit 1, as Click does for a broken pipe, instead of a traceback at exit."""
+    quietly with exit 1, as Click does for a broken pipe, instead of a traceback at exit.
+
+    The process's entry point: it pauses the garbage collector during start-up and freezes
+    every object before the interpreter exits, so exit does not scan them all once more
+    (``context.pause_collector``)."""
+    import gc
+
+    from scaiwave_cli.context import pause_collector
+
+    pause_collector()
     try:
         cli.main(args=argv, prog_name="scaiwave")
         code = 0
@@ -454,6 +463,7 @@ def main(argv=None):
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 1
+    gc.freeze()
     return code
 
 

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python bench/startup.py
+python bench/latency.py
 for bench in bench/*_bench.py; do
   echo
   echo "######## $bench"

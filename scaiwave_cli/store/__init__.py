@@ -20,6 +20,8 @@ URLs
 which ``--debug`` reports. With no URL the embedded default is ``$SCAIWAVE_HOME/scaiwave.db``
 (SQLite, WAL, foreign keys on), created and migrated on first use. A database named by a URL is
 never migrated implicitly: a schema behind the CLI's exits 2 naming ``scaiwave db upgrade``.
+A MariaDB connection uses TLS when the URL configures it (``?ssl_ca=/path/ca.pem`` and the other
+``ssl_*`` options of PyMySQL, ``tls_args``); without them it is plain, with no TLS context built.
 A SQLite file the CLI creates is 0600 in a 0700 directory (its -wal/-shm follow the file's mode);
 creating the embedded one is said on stderr, and an existing embedded one readable by others
 gets one warning with the chmod to run (``check_private``): never a silent chmod.
@@ -159,10 +161,21 @@ class Store:
 
     def revision(self) -> str | None:
         """The Alembic revision the database is at (None: not a ScaiWave schema yet)."""
-        from sqlalchemy import inspect, text
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
 
         # a plain BEGIN on SQLite: reading the revision never waits for another writer's lock
-        with self.engine.execution_options(scaiwave_readonly=True).connect() as conn:
+        engine = self.engine.execution_options(scaiwave_readonly=True)
+        # One statement on the usual path (no reflection); only when it fails (no version
+        # table yet, or a real error, which the second attempt raises again) ask the catalogue.
+        with engine.connect() as conn:
+            try:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except DBAPIError:
+                pass
+        from sqlalchemy import inspect
+
+        with engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -209,8 +222,21 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT):
         pool_pre_ping=True,
         pool_recycle=3600,
         hide_parameters=True,
-        connect_args={"charset": "utf8mb4", "connect_timeout": 10},
+        connect_args={"charset": "utf8mb4", "connect_timeout": 10, **tls_args(url)},
     )
+
+
+def tls_args(url: str) -> dict:
+    """TLS to a MariaDB server only when the URL configures it (``?ssl_ca=…``, ``ssl_cert``,
+    ``ssl_key``, ``ssl_capath``, ``ssl_cipher``, ``ssl_check_hostname``, ``ssl_verify_cert``,
+    ``ssl_verify_identity``, ``ssl_disabled``: PyMySQL's options, passed on as they are).
+    Without one, PyMySQL would build a TLS context (the system's CA bundle) for every
+    connection and use it unverified if the server offers TLS: the CLI disables that instead."""
+    from sqlalchemy.engine import make_url
+
+    if any(key.startswith("ssl") for key in make_url(url).query):
+        return {}
+    return {"ssl_disabled": True}
 
 
 def sqlite_path(url: str) -> Path | None:
