@@ -40,6 +40,7 @@ from __future__ import annotations
 import os
 
 from scaiwave_admin import errors
+from scaiwave_admin.usecases.handover import require_handover
 from scaiwave_admin.usecases.hooks import test_hook
 from scaiwave_cli import api
 
@@ -58,34 +59,10 @@ def _terms(p) -> list[str]:
 
 
 def _guard(session, tenant, p, *, lock: bool) -> None:
-    """The last active tenant_admin and the last active owner of a shared workspace are
-    refused (nothing changed), naming the hand-over command."""
-    from scaiwave_admin.adapters import participant_status as holders
-
-    if not p.active:
-        return  # not an active holder of anything
-    if holders.tenant_admins(session, tenant.id, lock=lock) == {p.id}:
-        raise api.DomainError(
-            f"participant {p.id!r} is the last active tenant_admin of tenant {tenant.slug!r}: "
-            "erasing them would leave the tenant without one; nothing was erased",
-            code=errors.SW_TENANT_NEEDS_ADMIN,
-            hint=f"hand over first: scaiwave role assign OTHER tenant_admin --tenant "
-            f"{tenant.slug}, then run this again",
-        )
-    sole = holders.sole_owned_workspaces(session, tenant.id, p.id, lock=lock)
-    if sole:
-        names = ", ".join(repr(s) for s in sole)
-        raise api.DomainError(
-            f"participant {p.id!r} is the last active owner of workspace {names} in tenant "
-            f"{tenant.slug!r}; nothing was erased",
-            code=errors.SW_WORKSPACE_NEEDS_OWNER,
-            hint="hand over first: "
-            + "; ".join(
-                f"scaiwave role assign OTHER owner --tenant {tenant.slug} --workspace {s}"
-                for s in sole
-            )
-            + ", then run this again",
-            details={"workspaces": sole},
+    """The hand-over guard (``usecases.handover``); an inactive person holds nothing."""
+    if p.active:
+        require_handover(
+            session, tenant, p, lock=lock, doing="erasing", outcome="; nothing was erased"
         )
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from scaiwave_admin import errors
 from scaiwave_admin.adapters import participant_status as db
+from scaiwave_admin.usecases.handover import require_handover
 from scaiwave_cli import api
 
 DEACTIVATE, REACTIVATE = "deactivate", "reactivate"
@@ -173,34 +174,6 @@ def _plan_for(tenant, p, action: str, force_local: bool) -> Plan:
     )  # fmt: skip
 
 
-def _guard(session, tenant, p, *, lock: bool) -> None:
-    """Refuse to deactivate the tenant's last active tenant_admin or a shared workspace's last
-    active owner, naming the hand-over command."""
-    admins = db.tenant_admins(session, tenant.id, lock=lock)
-    if admins == {p.id}:
-        raise api.DomainError(
-            f"participant {p.id!r} is the last active tenant_admin of tenant {tenant.slug!r}: "
-            "deactivating them would leave the tenant without one",
-            code=errors.SW_TENANT_NEEDS_ADMIN,
-            hint="hand over first: scaiwave role assign <participant> tenant_admin --tenant "
-            f"{tenant.slug}, then run this again",
-        )
-    sole = db.sole_owned_workspaces(session, tenant.id, p.id, lock=lock)
-    if sole:
-        names = ", ".join(repr(s) for s in sole)
-        raise api.DomainError(
-            f"participant {p.id!r} is the last active owner of workspace {names} in tenant "
-            f"{tenant.slug!r}: deactivating them would leave it without one",
-            code=errors.SW_WORKSPACE_NEEDS_OWNER,
-            hint="hand over first: "
-            + "; ".join(
-                f"scaiwave role assign <participant> owner --tenant {tenant.slug} --workspace {s}"
-                for s in sole
-            ),
-            details={"workspaces": sole},
-        )
-
-
 def _checked(session, actor, tenant_ref, ref, action, force_local, *, lock: bool) -> tuple:
     """``(plan, participant row)`` after every check. With ``lock`` (the write's transaction)
     the admins' rows are locked first, then the participant's, so that concurrent
@@ -213,7 +186,7 @@ def _checked(session, actor, tenant_ref, ref, action, force_local, *, lock: bool
         db.lock(session, p)
     plan = _plan_for(tenant, p, action, force_local)
     if action == DEACTIVATE and plan.before["active"] and not plan.after["active"]:
-        _guard(session, tenant, p, lock=lock)
+        require_handover(session, tenant, p, lock=lock, doing="deactivating")
     return plan, p
 
 
