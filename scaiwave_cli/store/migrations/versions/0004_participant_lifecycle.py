@@ -5,7 +5,7 @@
   ``admin reactivate-participant`` clears the hold.
 - ``participants.erased_at``: set by ``admin erase-participant`` on the tombstone it leaves.
 - tenant status ``deleting``: the marker of an ``admin delete-tenant`` under way (widens the CHECK
-  constraint ``ck_tenants_status`` the way 0003 widened the rooms' one).
+  constraint ``ck_tenants_status`` the way 0003 widened the rooms' one: ``migrations.checks``).
 - indexes ``events (sender_id, stream_position)`` and ``media (tenant_id, uploader_id)``: one
   person's events and uploads, read by the participant export and the erasure.
 
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import scaiwave_cli.store.models
+from scaiwave_cli.store.migrations.checks import widen_check
 
 revision = "0004"
 down_revision = "0003"
@@ -27,28 +28,8 @@ OLD = "status IN ('active', 'suspended')"
 NEW = "status IN ('active', 'suspended', 'deleting')"
 
 
-def _widen_tenant_status(bind) -> None:
-    if bind.dialect.name == "sqlite":
-        sql = bind.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tenants'"
-        ).scalar()
-        if OLD not in sql:
-            raise RuntimeError("tenants: the status CHECK constraint is not the one expected")
-        version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
-        bind.exec_driver_sql("PRAGMA writable_schema = ON")
-        bind.exec_driver_sql(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'tenants'",
-            (sql.replace(OLD, NEW),),
-        )
-        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
-        return
-    op.drop_constraint(op.f("ck_tenants_status"), "tenants", type_="check")
-    op.create_check_constraint(op.f("ck_tenants_status"), "tenants", NEW)
-
-
 def upgrade() -> None:
-    _widen_tenant_status(op.get_bind())
+    widen_check(op, "tenants", "ck_tenants_status", OLD, NEW)
     op.add_column(
         "participants",
         sa.Column("operator_hold", sa.Boolean(), nullable=False, server_default=sa.false()),
