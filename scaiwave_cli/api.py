@@ -39,6 +39,14 @@ Added in API 1.2:
   bombs, unsafe names, entries not matching integrity.json are ``SW_ZIP_INVALID``)
 - ``pause_at(variable, point)``: the kill -9 tests' kill points (inert unless ``variable`` names
   ``point``; ``scaiwave_cli.testing``'s ``cli.kill_at`` drives them)
+
+Added in API 1.3:
+
+- ``fanout`` (lazily): ``fanout.run(app, jobs, workers=N | queue=URL, label=…)`` runs
+  ``fanout.Job``s (``scaiwave.jobs`` entry points) on N local worker processes or as ARQ jobs
+  on Redis for ``scaiwave worker``; returns a ``fanout.Outcome`` (done / failed per job key)
+- ``pause_at`` parks only the first process that reaches its point (others continue)
+- ``zipbundle.ZipWriter(..., epoch=N)``: a fixed entry time given by the caller
 """
 
 from __future__ import annotations
@@ -94,6 +102,7 @@ _LAZY = {
     "progress": ("scaiwave_cli.progress", "progress"),
     "zipbundle": ("scaiwave_cli.zipbundle", None),
     "pause_at": ("scaiwave_cli.killpoints", "pause_at"),
+    "fanout": ("scaiwave_cli.fanout", None),
 }
 
 __all__ = [

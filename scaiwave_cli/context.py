@@ -95,6 +95,12 @@ class AppContext:
                 self._actor = resolve_actor(self.settings)
         return self._actor
 
+    @actor.setter
+    def actor(self, actor) -> None:
+        """Act as ``actor`` (an ``access.Actor``): a fan-out worker runs a job as the
+        coordinator's actor (``api.fanout``), whatever its own token says."""
+        self._actor = actor
+
     def log(self, message: str) -> None:
         """A diagnostic on stderr, shown only with ``--debug``; secrets masked."""
         if self.debug:

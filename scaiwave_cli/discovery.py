@@ -31,7 +31,7 @@ import click
 
 GROUP = "scaiwave.commands"
 ALIAS_GROUP = "scaiwave.aliases"
-API_VERSION = "1.2"
+API_VERSION = "1.3"
 CORE_DIST = "scaiwave-cli"
 CACHE_FORMAT = 3
 LOAD_PLUGINS_VAR = "SCAIWAVE_LOAD_PLUGINS"

@@ -76,6 +76,11 @@ SW_DB_BUSY = "SW_DB_BUSY"  # another writer holds the database lock: retry, or -
 SW_DB_CONFLICT = "SW_DB_CONFLICT"  # a write broke a unique/foreign-key constraint
 SW_FILE_UNSAFE_SYMLINK = "SW_FILE_UNSAFE_SYMLINK"  # the target is another user's symlink
 SW_ZIP_INVALID = "SW_ZIP_INVALID"  # a ZIP fails verification (api.zipbundle.verify_integrity)
+SW_QUEUE_UNREACHABLE = "SW_QUEUE_UNREACHABLE"  # Redis (the job queue) cannot be reached
+SW_QUEUE_URL_INVALID = "SW_QUEUE_URL_INVALID"  # the Redis URL cannot be parsed
+SW_JOB_FAILED = "SW_JOB_FAILED"  # a fanned-out job raised an unexpected exception
+SW_WORKER_LOST = "SW_WORKER_LOST"  # the worker running a job died max_tries times
+SW_JOB_UNKNOWN = "SW_JOB_UNKNOWN"  # no `scaiwave.jobs` entry point of that name on the worker
 
 
 # Set by the root group once the output format is known; read by ``show``.

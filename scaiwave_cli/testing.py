@@ -19,6 +19,20 @@
 - ``unusable_db_url``: a database URL that the CLI must refuse with exit 2, and the code it gives.
 - ``assert_help_is_light(*argv)``: ``scaiwave ARGV --help`` in a fresh interpreter imports no
   heavy library.
+- Queue fixtures (``redis_url``, ``redis_server``, ``arq_workers``) come from
+  ``scaiwave_cli.testing_queue``: a real ``redis-server`` and ``scaiwave worker`` processes.
+
+Crash tests (kill points, ``api.pause_at``: the FIRST process reaching a point parks, writes its
+pid into the marker file, and waits to be killed; any later one goes on):
+
+- ``cli.kill_at(VAR, point, *args, marker_dir=...)``: run ``scaiwave ARGS`` in a child process,
+  wait until it parks at ``point``, SIGKILL it (the command itself).
+- ``cli.kill_at(..., kill="marker")``: SIGKILL the pid in the marker instead (a worker process
+  the command started: ``--workers N``), then wait for the command to finish and return its
+  ``subprocess.CompletedProcess`` (text stdout/stderr); with ``wait=False`` return the
+  still-running command's ``Popen`` (text pipes) for the test to ``communicate()`` with.
+- ``cli.popen(*args)``: ``scaiwave ARGS`` started in the background (text pipes), e.g. a
+  coordinator while a test kills an ``arq_workers`` worker (``arq_workers.kill_at_marker``).
 """
 
 from __future__ import annotations
@@ -40,6 +54,11 @@ from scaiwave_cli.store.testing import (  # noqa: F401  (re-exported fixtures)
     db_url,
     mariadb_server,
     store,
+)
+from scaiwave_cli.testing_queue import (  # noqa: F401  (re-exported fixtures)
+    arq_workers,
+    redis_server,
+    redis_url,
 )
 from scaiwave_cli.testing_rows import Factory
 
@@ -68,34 +87,66 @@ class CliHarness:
         )
         return result
 
-    def kill_at(self, variable: str, point: str, *args: str, marker_dir, timeout=180) -> None:
+    def popen(self, *args: str, env: dict | None = None, stdout=subprocess.PIPE):
+        """``scaiwave ARGS`` in a child process with this harness's environment (text pipes)."""
+        run_env = {**os.environ, **self.env, **(env or {})}
+        run_env["SCAIWAVE_HOME"] = str(self.home)
+        return subprocess.Popen(
+            [sys.executable, "-m", "scaiwave_cli", *args],
+            env=run_env,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def kill_at(
+        self,
+        variable: str,
+        point: str,
+        *args: str,
+        marker_dir,
+        timeout=180,
+        kill: str = "command",
+        wait: bool = True,
+    ):
         """Run ``scaiwave ARGS`` in a child process with ``variable`` (a plugin's kill-point
-        variable, see ``api.pause_at``) set to ``point``, wait until it parks there, SIGKILL it."""
+        variable, see ``api.pause_at``) set to ``point``, wait until a process parks there and
+        SIGKILL it: the command (``kill="command"``, returns None), or the process whose pid is
+        in the marker (``kill="marker"``: a worker of the command), then return the command's
+        ``CompletedProcess`` once it ends, or its running ``Popen`` with ``wait=False``."""
         import signal
 
+        assert kill in ("command", "marker"), kill
         marker = Path(marker_dir) / f"reached-{point}"
-        env = dict(os.environ, **self.env)
-        env["SCAIWAVE_HOME"] = str(self.home)
-        env[variable] = f"{point}:{marker}"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scaiwave_cli", *args],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        stdout = subprocess.PIPE if kill == "marker" else subprocess.DEVNULL
+        proc = self.popen(*args, env={variable: f"{point}:{marker}"}, stdout=stdout)
         try:
             deadline = time.monotonic() + timeout
-            while not marker.exists():
-                assert proc.poll() is None, proc.stderr.read().decode()
+            while not (marker.exists() and marker.read_text().strip()):
+                if proc.poll() is not None:
+                    out, err = proc.communicate()
+                    raise AssertionError(f"`{' '.join(args)}` ended first:\n{out or ''}{err}")
                 assert time.monotonic() < deadline, f"`{' '.join(args)}` never reached {point}"
                 time.sleep(0.02)
-            os.kill(proc.pid, signal.SIGKILL)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+            pid = int(marker.read_text())
+            if kill == "marker":
+                assert pid != proc.pid, f"the command itself parked at {point}"
+            if kill == "command":
+                # wait for the process alone: a child it left behind may still hold its pipes
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=60)
+                proc.stderr.close()
+                assert proc.returncode == -signal.SIGKILL
+                return None
+            os.kill(pid, signal.SIGKILL)
+            if not wait:
+                return proc
+            out, err = proc.communicate(timeout=timeout)
+        except BaseException:
+            proc.kill()
             proc.wait(timeout=60)
-            proc.stderr.close()
-        assert proc.returncode == -signal.SIGKILL
+            raise
+        return subprocess.CompletedProcess(list(args), proc.returncode, out, err)
 
     def json(self, *args, **kwargs):
         """Invoke with ``--output json`` and parse stdout (asserting exit 0)."""

@@ -3,7 +3,8 @@
 Standard library only; imported on first use of ``api.zipbundle``, never by ``scaiwave --help``.
 The room plugin's bundles and admin's participant and people exports are written with it.
 
-Writing (``ZipWriter``): every entry has the same timestamp (``SOURCE_DATE_EPOCH`` if set, else
+Writing (``ZipWriter``): every entry has the same timestamp (``epoch=`` if given, else
+``SOURCE_DATE_EPOCH`` if set, else
 1980-01-01 00:00:00), the same attributes (0644, Unix), a fixed compression (deflate level 6, or
 stored for media) and the order the caller writes; JSON is ``dumps`` (sorted keys, no
 whitespace, UTF-8 kept). ``zipfile`` is always given a non-seekable view of the output, so each
@@ -57,9 +58,11 @@ def source_date_epoch() -> int | None:
     return value if value >= 0 else None
 
 
-def zip_date_time() -> tuple[int, int, int, int, int, int]:
-    """The timestamp of every entry: ``SOURCE_DATE_EPOCH`` (UTC, clamped to the ZIP range)."""
-    epoch = source_date_epoch()
+def zip_date_time(epoch: int | None = None) -> tuple[int, int, int, int, int, int]:
+    """The timestamp of every entry: ``epoch`` if given, else ``SOURCE_DATE_EPOCH`` (UTC,
+    clamped to the ZIP range), else 1980-01-01."""
+    if epoch is None:
+        epoch = source_date_epoch()
     if epoch is None:
         return ZIP_EPOCH
     parts = time.gmtime(epoch)[:6]
@@ -189,12 +192,19 @@ class ZipWriter:
     The output is the same bytes whether the stream is a file or a pipe.
     """
 
-    def __init__(self, stream, *, integrity_format: str, version: int = INTEGRITY_VERSION):
+    def __init__(
+        self,
+        stream,
+        *,
+        integrity_format: str,
+        version: int = INTEGRITY_VERSION,
+        epoch: int | None = None,
+    ):
         self.stream = _CountingStream(stream)
         self.integrity_format = integrity_format
         self.version = version
         self._zip = zipfile.ZipFile(_Unseekable(self.stream), "w", allowZip64=True)
-        self._date_time = zip_date_time()
+        self._date_time = zip_date_time(epoch)
         self.entries: list[dict] = []
         self._open = False
 

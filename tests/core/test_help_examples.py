@@ -144,6 +144,7 @@ SEED_COMMANDS = [
     "scaiwave role assign bob@acme.test editor --tenant acme --workspace design",
     "scaiwave role assign prt-42 editor --tenant acme --workspace general",
     "scaiwave admin export-participant ada@acme.test --tenant acme --to ada.zip",
+    "scaiwave room export-all --tenant acme --to acme-export",
 ]
 
 SEED_KEYS = [

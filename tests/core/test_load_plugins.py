@@ -28,7 +28,7 @@ def test_unset_loads_every_command(proc):
 def test_empty_value_keeps_only_the_core(proc):
     result = proc.run("--help", samples=["hello"], env={"SCAIWAVE_LOAD_PLUGINS": ""})
     assert result.returncode == 0, result.stderr
-    assert _listed(result.stdout, "Commands") == ["db", "plugins"]
+    assert _listed(result.stdout, "Commands") == ["db", "plugins", "worker"]
     assert _listed(result.stdout, "Aliases") == []
     assert result.stderr == ""
     room = proc.run("room", "list", env={"SCAIWAVE_LOAD_PLUGINS": ""})
@@ -40,7 +40,7 @@ def test_named_commands_and_the_aliases_into_them_are_loaded(proc):
     env = {"SCAIWAVE_LOAD_PLUGINS": "hello,room"}
     result = proc.run("--help", samples=["hello", "broken"], env=env)
     assert result.returncode == 0, result.stderr
-    assert _listed(result.stdout, "Commands") == ["db", "hello", "plugins", "room"]
+    assert _listed(result.stdout, "Commands") == ["db", "hello", "plugins", "room", "worker"]
     assert _listed(result.stdout, "Aliases") == ["hi"]
     assert "[broken]" not in result.stdout
     greeting = proc.run("--output", "json", "hi", "--name", "Bo", samples=["hello"], env=env)
@@ -50,7 +50,7 @@ def test_named_commands_and_the_aliases_into_them_are_loaded(proc):
 def test_a_distribution_name_selects_its_commands(proc):
     env = {"SCAIWAVE_LOAD_PLUGINS": " scaiwave-hello "}
     result = proc.run("--help", samples=["hello"], env=env)
-    assert _listed(result.stdout, "Commands") == ["db", "hello", "plugins"]
+    assert _listed(result.stdout, "Commands") == ["db", "hello", "plugins", "worker"]
     assert _listed(result.stdout, "Aliases") == ["hi"]
 
 
@@ -69,11 +69,11 @@ def test_plugins_lists_left_out_commands_as_disabled_without_importing_them(proc
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert rows["hello"]["status"] == "ok" and rows["hi"]["status"] == "ok"
-    assert rows["db"]["status"] == "ok" and rows["plugins"]["status"] == "ok"
+    assert rows["db"]["status"] == rows["plugins"]["status"] == rows["worker"]["status"] == "ok"
     for name in ("room", "admin", "broken", "register"):
         assert rows[name]["status"] == "disabled"
         assert rows[name]["reason"] == "not named in SCAIWAVE_LOAD_PLUGINS"
-    assert "SCAIWAVE_LOAD_PLUGINS=hello: 4 of" in result.stderr
+    assert "SCAIWAVE_LOAD_PLUGINS=hello: 5 of" in result.stderr  # db, plugins, worker, hello, hi
     modules = proc.modules_after("plugins", samples=["hello", "broken"], env=env)
     assert sorted(m for m in modules if m.split(".")[0] in PLUGIN_PACKAGES) == []
 
@@ -82,7 +82,7 @@ def test_an_unknown_name_is_a_warning(proc):
     result = proc.run("--help", env={"SCAIWAVE_LOAD_PLUGINS": "room,nosuch"})
     assert result.returncode == 0
     assert "SCAIWAVE_LOAD_PLUGINS names 'nosuch'" in result.stderr
-    assert _listed(result.stdout, "Commands") == ["db", "plugins", "room"]
+    assert _listed(result.stdout, "Commands") == ["db", "plugins", "room", "worker"]
 
 
 def test_the_filter_does_not_leak_into_the_cache(proc):
