@@ -18,7 +18,7 @@ from scaiwave_sync.reconcile import reconcile_from_cli, reconcile_options
 from scaiwave_sync.register import register
 from scaiwave_sync.status import status
 
-REQUIRES_API = "1.1"
+REQUIRES_API = "1.3"  # api.fanout (sync --queue / --workers)
 
 
 def _at_least(kind, minimum):
@@ -106,6 +106,10 @@ def sync(ctx, app, **options):
     Safety: nothing is changed when a listing fails; more than 10% (or 500) deactivations in a
     tenant, or an empty listing for a tenant with participants, are refused unless allowed;
     a tenant never loses its last tenant_admin.
+
+    --queue REDIS_URL runs one job per tenant on ARQ workers (`scaiwave worker --queue
+    REDIS_URL`, started with the same database and ScaiKey settings), --workers N on local
+    processes; the same lock, valves and summary as a run in this process.
 
     Example: scaiwave sync --dry-run --details
     """

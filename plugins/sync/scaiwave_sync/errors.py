@@ -26,6 +26,7 @@ SW_SYNC_LOCK_LOST = "SW_SYNC_LOCK_LOST"  # the run lock was taken from this run:
 SW_SYNC_MASS_DEACTIVATION = "SW_SYNC_MASS_DEACTIVATION"  # over the deactivation limit
 SW_SYNC_EMPTY_LISTING = "SW_SYNC_EMPTY_LISTING"  # no users listed for a tenant with participants
 SW_SYNC_DRIFT = "SW_SYNC_DRIFT"  # `status --fail-on-drift` and a reconcile would change something
+SW_SYNC_WORKER_MISMATCH = "SW_SYNC_WORKER_MISMATCH"  # a queue worker's database/ScaiKey differ
 
 # -- talking to ScaiKey --------------------------------------------------------------------------
 SW_SCAIKEY_NOT_CONFIGURED = "SW_SCAIKEY_NOT_CONFIGURED"  # SCAIKEY_BASE_URL/_CLIENT_ID/_SECRET unset

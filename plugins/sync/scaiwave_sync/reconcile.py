@@ -33,7 +33,20 @@ def reconcile_options(f):
             "--wait-timeout",
             type=float,
             metavar="SECONDS",
-            help="Give up waiting after this long [default: the lock's stale timeout].",
+            help="Give up waiting after this long (with --queue/--workers: also a job waiting "
+            "for its tenant's lock) [default: the lock's stale timeout].",
+        ),
+        click.option(
+            "--queue",
+            metavar="REDIS_URL",
+            help="Run one job per tenant on this ARQ queue (Redis), for `scaiwave worker` "
+            "processes on any machine sharing the database and the ScaiKey settings.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="Run one job per tenant in N local worker processes.",
         ),
     )
     for decorator in reversed(decorators):
@@ -67,8 +80,16 @@ def reconcile_from_cli(
     create_tenants,
     wait,
     wait_timeout,
+    queue=None,
+    workers=None,
 ) -> None:
     from scaiwave_sync.usecases import reconcile, unlinked
+
+    if queue and workers:
+        raise click.UsageError(
+            "--queue and --workers are exclusive (workers of a queue are "
+            "`scaiwave worker` processes)"
+        )
 
     options = reconcile.Options(
         tenant=tenant,
@@ -80,9 +101,14 @@ def reconcile_from_cli(
         wait_timeout=wait_timeout,
         trigger="cli",
     )
-    result = reconcile.run(
-        app.store, app.settings, app.actor, options, warn=app.warn, info=app.out.info
-    )
+    if queue or workers:
+        from scaiwave_sync.usecases import queue as fanned
+
+        result = fanned.run(app, options, queue=queue, workers=workers or 1, details=details)
+    else:
+        result = reconcile.run(
+            app.store, app.settings, app.actor, options, warn=app.warn, info=app.out.info
+        )
     plans = result.pop("plans")
     if details:
         changes = [row for plan in plans for row in plan.details()]

@@ -1,18 +1,15 @@
 """The run lock shared by manual runs and the ARQ cron, and the cron itself through a real
-redis-server and an arq worker in burst mode."""
+redis-server (the `redis_url` fixture of scaiwave_cli.testing) and an arq worker in burst mode."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
 
-import pytest
 from scaiwave_sync import worker
 from scaiwave_sync.adapters import db_runs
 
@@ -119,49 +116,6 @@ def test_cron_skips_while_a_manual_run_holds_the_lock(world, db_url, monkeypatch
         monkeypatch.setenv(key, value)
     assert "another reconcile is running" in worker.reconcile_once()["skipped"]
     assert world.active() == 0
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed (apt-get install redis-server; .ci/run does)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
-                conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("redis-server did not start")
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def test_the_cron_job_runs_the_reconcile_through_arq(world, db_url, redis_url, monkeypatch):

@@ -110,8 +110,17 @@ def tenant_deleting(session, tenant_id: str) -> bool:
     """True when the tenant is being deleted (status ``deleting``). Read with a shared lock
     (MariaDB), so `admin delete-tenant` cannot mark it between this read and the caller's
     writes in the same transaction; a tenant not created yet is not being deleted."""
-    stmt = select(m.Tenant.status).where(m.Tenant.id == tenant_id).with_for_update(read=True)
-    return session.scalar(stmt) == "deleting"
+    global _deleting_stmt
+    if _deleting_stmt is None:  # built once: it runs before every batch a sync writes
+        t = m.Tenant.__table__
+        _deleting_stmt = (
+            select(t.c.status).where(t.c.id == bindparam("b_id")).with_for_update(read=True)
+        )
+    status = session.connection().execute(_deleting_stmt, {"b_id": tenant_id}).scalar()
+    return status == "deleting"
+
+
+_deleting_stmt = None
 
 
 def partner_by_scaikey_id(session, scaikey_partner_id: str | None):
@@ -230,49 +239,88 @@ def insert_participants(session, tenant_id: str, rows: list[dict], now: dt.datet
         return 0
     participants, workspaces, members = [], [], []
     for r in rows:
-        participants.append(
-            {
-                "id": r["id"],
-                "tenant_id": tenant_id,
-                "kind": "human",
-                "scaikey_user_id": r["scaikey_user_id"],
-                "display_name": r["display_name"],
-                "email": r["email"],
-                "fqid": None,
-                "avatar_url": None,
-                "active": True,
-                "deactivated_at": None,
-                "last_synced_at": now,
-                "created_at": now,
-            }
-        )
-        ws_id = "ws-" + r["id"].split("-", 1)[-1]
-        workspaces.append(
-            {
-                "id": ws_id,
-                "tenant_id": tenant_id,
-                "slug": personal_workspace_slug(r["id"]),
-                "name": f"{r['display_name']}"[:186] + " (personal)",
-                "description": None,
-                "personal": True,
-                "created_at": now,
-            }
-        )
-        members.append(
-            {
-                "workspace_id": ws_id,
-                "participant_id": r["id"],
-                "tenant_id": tenant_id,
-                "role": "owner",
-                "created_at": now,
-            }
-        )
-    n = len(rows)
-    size = n  # the caller already batches
-    api.store.insert_batches(session, m.Participant, participants, batch_size=size)
-    api.store.insert_batches(session, m.Workspace, workspaces, batch_size=size)
-    api.store.insert_batches(session, m.WorkspaceMember, members, batch_size=size)
-    return 3 * n
+        pid, name = r["id"], r["display_name"]
+        ws_id = "ws-" + pid.split("-", 1)[-1]
+        participants.append((pid, r["scaikey_user_id"], name, r["email"]))
+        workspaces.append((ws_id, personal_workspace_slug(pid), f"{name}"[:186] + " (personal)"))
+        members.append((ws_id, pid))
+    insert_rows(
+        session, m.Participant, ("id", "scaikey_user_id", "display_name", "email"), participants,
+        tenant_id=tenant_id, kind="human", fqid=None, avatar_url=None, active=True,
+        deactivated_at=None, last_synced_at=now, created_at=now, operator_hold=False,
+    )  # fmt: skip
+    insert_rows(
+        session, m.Workspace, ("id", "slug", "name"), workspaces,
+        tenant_id=tenant_id, description=None, personal=True, created_at=now,
+    )  # fmt: skip
+    insert_rows(
+        session, m.WorkspaceMember, ("workspace_id", "participant_id"), members,
+        tenant_id=tenant_id, role="owner", created_at=now,
+    )  # fmt: skip
+    return 3 * len(rows)
+
+
+def insert_rows(session, model, columns: tuple[str, ...], rows: list[tuple], **same) -> None:
+    """INSERT ``rows`` (tuples of Python values in the order of ``columns``; ``same``: the
+    columns with one value for every row) into ``model``'s table in one executemany handed
+    straight to the driver, in the session's transaction.
+
+    The rows written are those ``insert(table)`` with dicts writes: each column's own bind
+    processor (``UTCDateTime``, ``Boolean``, ...) converts its values (once for ``same``),
+    without SQLAlchemy's per-row parameter processing, which was most of a first sync's time.
+    Every column with a Python-side default must be given (SQLAlchemy would fill it in; this
+    does not)."""
+    if not rows:
+        return
+    table = model.__table__
+    conn = session.connection()
+    dialect = conn.dialect
+    names = (*columns, *same)
+    defaulted = [c.key for c in table.c if c.key not in names and c.default is not None]
+    if defaulted:
+        raise ValueError(f"insert_rows into {table.name} must be given {defaulted}")
+    mark = _MARKS.get(dialect.driver)
+    if mark is None:  # another driver: SQLAlchemy's own executemany
+        dicts = [dict(same, **dict(zip(columns, r, strict=True))) for r in rows]
+        conn.execute(table.insert(), dicts)
+        return
+    prep = dialect.identifier_preparer
+    sql = (
+        f"INSERT INTO {prep.format_table(table)} "
+        f"({', '.join(prep.quote(table.c[k].name) for k in names)}) "
+        f"VALUES ({', '.join([mark] * len(names))})"
+    )
+
+    def processor(key):
+        return table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+
+    tail = tuple(
+        value if (process := processor(key)) is None else process(value)
+        for key, value in same.items()
+    )
+    processors = [(i, p) for i, key in enumerate(columns) if (p := processor(key)) is not None]
+    if processors:
+        values = list(zip(*rows, strict=True))
+        for i, process in processors:
+            values[i] = _processed(values[i], process)
+        rows = list(zip(*values, strict=True))
+    conn.exec_driver_sql(sql, [r + tail for r in rows] if tail else rows)
+
+
+# the positional parameter marker of the drivers the store uses (PyMySQL's executemany sends
+# an INSERT of many rows as multi-row INSERTs of up to its Cursor.max_stmt_length, 1 MB)
+_MARKS = {"pysqlite": "?", "pymysql": "%s"}
+_NOTHING = object()
+
+
+def _processed(values, process) -> list:
+    """``process`` applied to each value, once for a run of the same object."""
+    out, last, last_out = [], _NOTHING, None
+    for value in values:
+        if value is not last:
+            last, last_out = value, process(value)
+        out.append(last_out)
+    return out
 
 
 def update_participants(session, rows: list[dict], now: dt.datetime, *, active=None) -> int:
@@ -319,20 +367,14 @@ def deactivate_participants(session, ids: list[str], now: dt.datetime) -> int:
 def insert_groups(session, tenant_id: str, rows: list[dict], now: dt.datetime) -> int:
     if not rows:
         return 0
-    api.store.insert_batches(
+    insert_rows(
         session,
         m.ScaikeyGroup,
-        [
-            {
-                "tenant_id": tenant_id,
-                "scaikey_group_id": r["scaikey_group_id"],
-                "name": r["name"],
-                "active": True,
-                "last_synced_at": now,
-            }
-            for r in rows
-        ],
-        batch_size=len(rows),
+        ("scaikey_group_id", "name"),
+        [(r["scaikey_group_id"], r["name"]) for r in rows],
+        tenant_id=tenant_id,
+        active=True,
+        last_synced_at=now,
     )
     return len(rows)
 
@@ -363,8 +405,10 @@ def group_ids(session, tenant_id: str) -> dict[str, int]:
 def insert_members(session, tenant_id: str, pairs: list[tuple[int, str]]) -> int:
     if not pairs:
         return 0
-    rows = [{"group_id": g, "participant_id": p, "tenant_id": tenant_id} for g, p in pairs]
-    api.store.insert_batches(session, m.ScaikeyGroupMember, rows, batch_size=len(rows))
+    rows = [(g, p) for g, p in pairs]
+    insert_rows(
+        session, m.ScaikeyGroupMember, ("group_id", "participant_id"), rows, tenant_id=tenant_id
+    )
     return len(rows)
 
 
@@ -380,11 +424,15 @@ def delete_members(session, pairs: list[tuple[int, str]]) -> int:
 
 
 def builtin_role_ids(session) -> dict[str, int]:
+    """The built-in roles' ids (created if missing). A locking read: on MariaDB it sees roles
+    another transaction (a parallel sync job) created after this one's snapshot began."""
     api.permissions.ensure_builtin_roles(session)
     r = m.Role
     return dict(
         session.execute(
-            select(r.name, r.id).where(r.tenant_id.is_(None), r.builtin.is_(True))
+            select(r.name, r.id)
+            .where(r.tenant_id.is_(None), r.builtin.is_(True))
+            .with_for_update(read=True)
         ).all()
     )
 
@@ -393,20 +441,12 @@ def grant_roles(session, tenant_id: str, grants: list[tuple[str, int]], now) -> 
     """``grants``: (participant id, role id) at tenant scope, created by the sync."""
     if not grants:
         return 0
-    rows = [
-        {
-            "tenant_id": tenant_id,
-            "participant_id": pid,
-            "role_id": role_id,
-            "workspace_id": None,
-            "scope_key": "",
-            "created_at": now,
-            "created_by": SYNC_CREATOR,
-        }
-        for pid, role_id in grants
-    ]
-    api.store.insert_batches(session, m.RoleAssignment, rows, batch_size=len(rows))
-    return len(rows)
+    insert_rows(
+        session, m.RoleAssignment, ("participant_id", "role_id"), grants,
+        tenant_id=tenant_id, workspace_id=None, scope_key="", created_at=now,
+        created_by=SYNC_CREATOR,
+    )  # fmt: skip
+    return len(grants)
 
 
 def revoke_roles(session, assignment_ids: list[int]) -> int:

@@ -25,6 +25,7 @@ or a missing field is ``InvalidResponse`` (exit 2 ``SW_SCAIKEY_INVALID_RESPONSE`
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import attrs
 import cattrs
@@ -84,6 +85,8 @@ class User:
 
     @property
     def name(self) -> str:
+        if self.display_name:  # the usual case, without building the full name first
+            return self.display_name[:200]
         full = " ".join(p for p in (self.first_name, self.last_name) if p)
         return (self.display_name or full or self.username or self.email or self.id)[:200]
 
@@ -192,6 +195,93 @@ def structure(raw, cls, what: str):
             hint="the ScaiKey API differs from what this scaiwave-sync expects "
             "(see plugins/sync/README.md, 'The ScaiKey contract')",
         ) from None
+
+
+# -- the fast path of a listing page ------------------------------------------------------------
+#
+# A page of 500 users went through ``json`` and cattrs at about 10 us a user. ``decode_page``
+# decodes with orjson when it is installed and checks every field with the same strict rules in
+# one pass; whatever it does not accept exactly (not JSON to orjson, a missing key, a value of
+# another type, a float where JSON had an integer too large for orjson) it leaves to the exact
+# old path (``json`` + ``structure``), so the answers and the errors stay the same.
+
+try:
+    import orjson as _orjson
+except ImportError:  # optional: the stdlib's json then
+    _orjson = None
+
+_KINDS = {str: (str,), int: (int,), bool: (bool,), str | None: (str, type(None))}
+_MISSING = object()
+_READERS: dict[type, object] = {}
+
+
+def _reader(cls):
+    """A function ``raw -> cls | None`` (None: not exactly what ``structure`` accepts), or None
+    when ``cls`` has a field the fast path does not know. Generated once per record class:
+
+        def read(raw):
+            if type(raw) is not dict: return None
+            get = raw.get
+            v0 = get('id', MISSING)
+            if type(v0) is not str: return None
+            v1 = get('email', d1)                       # absent: the field's default
+            if type(v1) is not str and type(v1) is not NoneType: return None
+            ...
+            return cls(v0, v1, ...)
+    """
+    if cls in _READERS:
+        return _READERS[cls]
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    names: dict = {"cls": cls, "MISSING": _MISSING}
+    lines = ["def read(raw):", "    if type(raw) is not dict: return None", "    get = raw.get"]
+    args = []
+    for i, a in enumerate(attrs.fields(cls)):
+        kinds = _KINDS.get(hints[a.name])
+        if kinds is None or not a.init or a.kw_only or isinstance(a.default, attrs.Factory):
+            _READERS[cls] = None
+            return None
+        default = "MISSING" if a.default is attrs.NOTHING else f"d{i}"
+        names[f"d{i}"] = a.default
+        lines.append(f"    v{i} = get({a.name!r}, {default})")
+        for j, kind in enumerate(kinds):
+            names[f"k{i}_{j}"] = kind
+        wrong = " and ".join(f"type(v{i}) is not k{i}_{j}" for j in range(len(kinds)))
+        lines.append(f"    if {wrong}: return None")
+        args.append(f"v{i}")
+    lines.append(f"    return cls({', '.join(args)})")
+    exec("\n".join(lines), names)  # noqa: S102 - our own code, from the record's fields
+    _READERS[cls] = names["read"]
+    return _READERS[cls]
+
+
+def decode_page(response, cls) -> tuple[Page, list] | None:
+    """A listing page (an HTTP answer: ``status_code``, ``content``) and its items as ``cls``
+    records, or None: then decode and validate it the exact way (``structure``), which raises
+    what is wrong."""
+    read = _reader(cls)
+    if read is None or response.status_code >= 300:
+        return None
+    try:
+        content = response.content
+        body = _orjson.loads(content) if _orjson is not None else json.loads(content)
+    except (ValueError, RecursionError):
+        return None
+    if type(body) is not dict:
+        return None
+    items = body.get("items")
+    if type(items) is not list or not all(
+        type(body.get(k)) is int for k in ("total", "page", "per_page")
+    ):
+        return None
+    records = []
+    for raw in items:
+        record = read(raw)
+        if record is None:
+            return None
+        records.append(record)
+    return Page(items, body["total"], body["page"], body["per_page"]), records
 
 
 # -- request bodies ---------------------------------------------------------------------------

@@ -338,9 +338,11 @@ class ScaiKeyClient:
         total = None
         page_no = 1
         while True:
-            query = sk.listing_params(page_no, self.page_size, params)
-            body = self._json(self.get(path, params=query), f"{what} page")
-            page = sk.structure(body, sk.Page, f"{what} page {page_no}")
+            response = self.get(path, params=sk.listing_params(page_no, self.page_size, params))
+            page, records = sk.decode_page(response, cls) or (None, None)
+            if page is None:  # not all valid: decoded, validated item by item, errors in order
+                body = self._json(response, f"{what} page")
+                page = sk.structure(body, sk.Page, f"{what} page {page_no}")
             self.pages += 1
             if self.on_page is not None:
                 self.on_page(what, page_no)
@@ -357,8 +359,8 @@ class ScaiKeyClient:
                 _inconsistent(
                     what, page_no, f"{len(page.items)} items on a page of {self.page_size}"
                 )
-            for raw in page.items:
-                item = sk.structure(raw, cls, what)
+            for n, raw in enumerate(page.items):
+                item = records[n] if records is not None else sk.structure(raw, cls, what)
                 if item.id in seen:
                     _inconsistent(what, page_no, f"{item.id} listed twice")
                 if check is not None and (problem := check(item)):

@@ -20,6 +20,7 @@ from scaiwave_sync.usecases.plan import TenantPlan
 from scaiwave_sync.usecases.settings import SyncConfig
 
 SOURCE = "scaikey-sync"  # the audit rows' "source"
+TEST_HOOK = "SCAIWAVE_SYNC_TEST_HOOK"  # api.pause_at's variable (tests only; inert otherwise)
 
 AuditRows = Iterable[tuple[str, str, dict]]  # (action, target, details)
 
@@ -166,4 +167,5 @@ def apply_plan(store, plan: TenantPlan, actor, cfg: SyncConfig, *, now) -> bool:
                 step.write(s, batch)
                 for action, target, details in step.audit(batch):
                     api.audit.record(s, actor, action, target, tenant_id=tenant_id, details=details)
+            api.pause_at(TEST_HOOK, "sync-batch-committed")  # the crash tests' kill point
     return True

@@ -33,6 +33,38 @@ def collect(client, store, actor, options, *, now, warn) -> Collected:
         warnings.append(message)
         warn(message)
 
+    sk_tenants, by_id, targets, unlinked_list, roles = scope(client, store, actor, options, note)
+    roles_by_user: dict[str, list[sk.AdminRole]] = {}
+    for r in roles or ():
+        roles_by_user.setdefault(r.user_id, []).append(r)
+
+    result = Collected([], len(sk_tenants), warnings, unlinked=unlinked_list)
+    # progress on a terminal: one step per tenant, the label naming the page being listed
+    with api.progress("listing ScaiKey", total=len(targets), unit="tenants") as bar:
+        client.on_page = lambda what, page: bar.describe(f"listing ScaiKey: {what}, page {page}")
+        try:
+            for tenant in targets:
+                if tenant.scaikey_tenant_id in by_id:
+                    _collect_tenant(client, store, tenant, roles, roles_by_user, result, now, note)
+                else:
+                    note(not_listed(tenant))
+                bar.advance(1)
+        finally:
+            client.on_page = None
+    return result
+
+
+def not_listed(tenant) -> str:
+    return (
+        f"tenant {tenant.slug!r} is linked to ScaiKey tenant {tenant.scaikey_tenant_id} which "
+        "ScaiKey does not list: skipped (nothing deactivated)"
+    )
+
+
+def scope(client, store, actor, options, note):
+    """What a run lists once: ScaiKey's tenants (and by id), the local tenants to sync
+    (``targets``), the ScaiKey tenants linked to none (``unlinked``), the admin roles (None:
+    not allowed to list them)."""
     sk_tenants = client.list_tenants()
     by_id = {t.id: t for t in sk_tenants}
     with store.session() as s:
@@ -51,28 +83,7 @@ def collect(client, store, actor, options, *, now, warn) -> Collected:
     except api.PermissionDenied as exc:
         note(f"admin roles not mirrored: {exc.format_message()}")
         roles = None
-    roles_by_user: dict[str, list[sk.AdminRole]] = {}
-    for r in roles or ():
-        roles_by_user.setdefault(r.user_id, []).append(r)
-
-    result = Collected([], len(sk_tenants), warnings, unlinked=unlinked_list)
-    # progress on a terminal: one step per tenant, the label naming the page being listed
-    with api.progress("listing ScaiKey", total=len(targets), unit="tenants") as bar:
-        client.on_page = lambda what, page: bar.describe(f"listing ScaiKey: {what}, page {page}")
-        try:
-            for tenant in targets:
-                if tenant.scaikey_tenant_id in by_id:
-                    _collect_tenant(client, store, tenant, roles, roles_by_user, result, now, note)
-                else:
-                    note(
-                        f"tenant {tenant.slug!r} is linked to ScaiKey tenant "
-                        f"{tenant.scaikey_tenant_id} which ScaiKey does not list: skipped "
-                        "(nothing deactivated)"
-                    )
-                bar.advance(1)
-        finally:
-            client.on_page = None
-    return result
+    return sk_tenants, by_id, targets, unlinked_list, roles
 
 
 def _collect_tenant(client, store, tenant, roles, roles_by_user, result, now, note) -> None:

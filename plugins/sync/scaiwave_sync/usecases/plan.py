@@ -13,6 +13,7 @@ reactivated (``held``), an erased one (``erased_at``) is never touched at all.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -136,7 +137,7 @@ def plan_tenant(
 ) -> TenantPlan:
     """Every change that makes ``state`` mirror ScaiKey's lists. ``roles`` None: role mapping
     skipped (the listing was not allowed)."""
-    new_id = new_id or (lambda: api.store.new_id("prt"))
+    new_id = new_id or functools.partial(api.store.new_id, "prt")
     plan = TenantPlan(tenant, users_seen=len(users))
     plan.local_active = sum(1 for p in state.participants.values() if p.active)
     pid_of: dict[str, str] = {}  # scaikey user id -> participant id
@@ -157,14 +158,13 @@ def plan_tenant(
             continue
         pid_of[user.id] = local.id
         active_after[local.id] = local.active
-        fields = [
-            f
-            for f, old, new in (
-                ("display_name", local.display_name, name),
-                ("email", local.email, email),
-            )
-            if old != new
-        ]
+        fields = []
+        if local.display_name != name:
+            fields.append("display_name")
+        if local.email != email:
+            fields.append("email")
+        if not fields and user.active == local.active:
+            continue  # nothing to do (the usual case of a run after the first)
         row = {
             "id": local.id,
             "scaikey_user_id": user.id,

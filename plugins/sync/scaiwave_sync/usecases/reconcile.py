@@ -110,8 +110,8 @@ class Heartbeat:
     """Keeps the run lock alive from a thread (every third of the TTL) while the run lists and
     applies; ``check()`` refreshes now and raises ``SW_SYNC_LOCK_LOST`` once the lock is lost."""
 
-    def __init__(self, store, holder: str, ttl: int):
-        self.store, self.holder, self.ttl = store, holder, ttl
+    def __init__(self, store, holder: str, ttl: int, name: str = db_runs.LOCK_NAME):
+        self.store, self.holder, self.ttl, self.name = store, holder, ttl, name
         self.interval = max(0.2, min(ttl / 3, 60.0))
         self.lost_to: str | None = None
         self._stop = threading.Event()
@@ -124,17 +124,17 @@ class Heartbeat:
     def _beat(self) -> None:
         while self.lost_to is None and not self._stop.wait(self.interval):
             try:
-                self.lost_to = db_runs.refresh_lock(self.store, self.holder, self.ttl)
+                self.lost_to = db_runs.refresh_lock(self.store, self.holder, self.ttl, self.name)
             except Exception:  # noqa: BLE001 - busy or unreachable now: the next beat retries
                 continue
 
     def check(self, *, refresh: bool = True) -> None:
         """Refresh the lock now (``refresh=False``: only read who holds it)."""
         if self.lost_to is None and refresh:
-            self.lost_to = db_runs.refresh_lock(self.store, self.holder, self.ttl)
+            self.lost_to = db_runs.refresh_lock(self.store, self.holder, self.ttl, self.name)
         elif self.lost_to is None:
             with self.store.session() as s:
-                lock = db_runs.current_lock(s)
+                lock = db_runs.current_lock(s, self.name)
             if lock is None or lock.holder != self.holder:
                 self.lost_to = lock.holder if lock is not None else "nobody"
         if self.lost_to is not None:
@@ -153,22 +153,26 @@ class Heartbeat:
             self._thread.join(timeout=60)
 
 
-def _acquire(store, cfg: SyncConfig, holder: str, info):
+def _acquire(store, cfg: SyncConfig, holder: str, info, name: str = db_runs.LOCK_NAME):
     """One attempt: None when taken (a dead holder of this host is taken over), else who holds
     it."""
-    held = db_runs.acquire_lock(store, holder, cfg.lock_ttl)
+    held = db_runs.acquire_lock(store, holder, cfg.lock_ttl, name)
     if held is not None and dead_here(held.holder):
-        if db_runs.take_over_lock(store, held.holder, holder, cfg.lock_ttl):
+        if db_runs.take_over_lock(store, held.holder, holder, cfg.lock_ttl, name):
             info(
                 f"took over the reconcile lock of {held.holder}: that process of this host is "
                 "no longer running"
             )
             return None
-        return db_runs.acquire_lock(store, holder, cfg.lock_ttl)
+        return db_runs.acquire_lock(store, holder, cfg.lock_ttl, name)
     return held
 
 
-def _lock(store, cfg: SyncConfig, options: Options, holder: str, info) -> None:
+def _lock(
+    store, cfg, options, holder, info, name=db_runs.LOCK_NAME, what="another reconcile is running"
+) -> None:
+    """Take lock ``name`` (the run lock; a tenant's for the queue's apply jobs), waiting for it
+    with ``--wait``; else ``SW_SYNC_LOCKED``, the message beginning with ``what``."""
     deadline = None
     if options.wait:
         deadline = time.monotonic() + (options.wait_timeout or cfg.lock_ttl)
@@ -176,7 +180,7 @@ def _lock(store, cfg: SyncConfig, options: Options, holder: str, info) -> None:
     busy_said = False
     while True:
         try:
-            held = _acquire(store, cfg, holder, info)
+            held = _acquire(store, cfg, holder, info, name)
         except Exception as exc:
             # a busy store (another writer) is waited for like a held lock with --wait
             if deadline is None or time.monotonic() >= deadline or not api.store.is_busy(exc):
@@ -191,7 +195,7 @@ def _lock(store, cfg: SyncConfig, options: Options, holder: str, info) -> None:
             return
         if deadline is None or time.monotonic() >= deadline:
             raise api.DomainError(
-                f"another reconcile is running (held by {held.holder} since "
+                f"{what} (held by {held.holder} since "
                 f"{held.acquired_at:%Y-%m-%d %H:%M:%S} UTC, stale after "
                 f"{held.expires_at:%H:%M:%S} UTC)",
                 code=errors.SW_SYNC_LOCKED,
@@ -226,20 +230,7 @@ def run(store, settings, actor, options: Options, *, warn, info, client=None) ->
         if heartbeat is not None:
             heartbeat.check(refresh=False)  # lost while listing: stop before applying anything
         check_valves(plans, cfg, options)
-        for plan in plans:
-            for pid in plan.kept_last_admin:
-                warn(
-                    f"tenant {plan.tenant.slug!r}: kept {pid} active with its tenant_admin "
-                    "role: a tenant never loses its last admin"
-                )
-            if plan.held:
-                info(
-                    f"tenant {plan.tenant.slug!r}: {len(plan.held)} participant(s) active in "
-                    "ScaiKey kept deactivated by an operator hold (release one with `scaiwave "
-                    f"admin reactivate-participant ID --tenant {plan.tenant.slug}`): "
-                    + ", ".join(r["id"] for r in plan.held[:20])
-                    + (", …" if len(plan.held) > 20 else "")
-                )
+        announce(plans, warn=warn, info=info)
         counter = WriteCounter(store.engine)
         if not options.dry_run:
             changed = [plan for plan in plans if plan.changes]
@@ -276,6 +267,24 @@ def run(store, settings, actor, options: Options, *, warn, info, client=None) ->
             counter.close()
         if own_client:
             client.close()
+
+
+def announce(plans, *, warn, info) -> None:
+    """Before applying: each last tenant_admin kept, each tenant's operator holds."""
+    for plan in plans:
+        for pid in plan.kept_last_admin:
+            warn(
+                f"tenant {plan.tenant.slug!r}: kept {pid} active with its tenant_admin "
+                "role: a tenant never loses its last admin"
+            )
+        if plan.held:
+            info(
+                f"tenant {plan.tenant.slug!r}: {len(plan.held)} participant(s) active in "
+                "ScaiKey kept deactivated by an operator hold (release one with `scaiwave "
+                f"admin reactivate-participant ID --tenant {plan.tenant.slug}`): "
+                + ", ".join(r["id"] for r in plan.held[:20])
+                + (", …" if len(plan.held) > 20 else "")
+            )
 
 
 def _describe(exc: Exception) -> str:
