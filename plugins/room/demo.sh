@@ -103,6 +103,40 @@ else
 fi
 $ROOM_S room list --tenant roomdemo-dst
 
+# -- a whole tenant (issue 17) -------------------------------------------------------------------
+echo "== scaiwave room export-all --tenant roomdemo-src --to tenant-export --workers 2   (a bundle per room, the manifest last; the sidekick room is listed as refused)"
+$ROOM_S room export-all --tenant roomdemo-src --to "$ROOM_OUT/tenant-export" --workers 2
+( cd "$ROOM_OUT/tenant-export" && find . -type f | sort )
+"$ROOM_PY" -m json.tool "$ROOM_OUT/tenant-export/tenant-manifest.json"
+
+echo "== scaiwave room export-all ... again   (resumed: the bundles verify and are kept, the same manifest)"
+cp "$ROOM_OUT/tenant-export/tenant-manifest.json" "$ROOM_OUT/tenant-manifest.first.json"
+$ROOM_S room export-all --tenant roomdemo-src --to "$ROOM_OUT/tenant-export" --workers 2
+cmp "$ROOM_OUT/tenant-export/tenant-manifest.json" "$ROOM_OUT/tenant-manifest.first.json"
+echo "identical manifests"
+
+echo "== scaiwave room verify-all tenant-export --workers 2"
+$ROOM_S room verify-all "$ROOM_OUT/tenant-export" --workers 2
+
+echo "== scaiwave room import-all tenant-export --tenant roomdemo-dst --workspace general --as prt-roomdemo-dst --workers 2"
+$ROOM_S room import-all "$ROOM_OUT/tenant-export" --tenant roomdemo-dst --workspace general \
+  --as prt-roomdemo-dst --workers 2
+
+echo "== the same import-all again   (every bundle is recognised and skipped)"
+$ROOM_S --output json room import-all "$ROOM_OUT/tenant-export" --tenant roomdemo-dst \
+  --workspace general --as prt-roomdemo-dst --workers 2
+
+echo "== one bundle changed: verify-all names it, exit 1"
+ROOM_ONE="$(ls "$ROOM_OUT/tenant-export/rooms" | head -n 1)"
+cp "$ROOM_OUT/tenant-export/rooms/$ROOM_ONE" "$ROOM_OUT/$ROOM_ONE.bak"
+printf 'x' >> "$ROOM_OUT/tenant-export/rooms/$ROOM_ONE"
+if $ROOM_S room verify-all "$ROOM_OUT/tenant-export"; then
+  echo "unexpected: a changed export verified"; false
+else
+  echo "exit $? (rejected, as expected)"
+fi
+mv "$ROOM_OUT/$ROOM_ONE.bak" "$ROOM_OUT/tenant-export/rooms/$ROOM_ONE"
+
 # -- room states and move (issue 15) ------------------------------------------------------------
 echo "== scaiwave room archive $ROOM_ID --tenant roomdemo-src   (open -> archived)"
 $ROOM_S room archive "$ROOM_ID" --tenant roomdemo-src

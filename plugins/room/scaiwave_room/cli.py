@@ -7,9 +7,22 @@ from __future__ import annotations
 import click
 
 from scaiwave_cli import api
-from scaiwave_room import delete, export, import_, list_, move, purge, show, state, verify
+from scaiwave_room import (
+    delete,
+    export,
+    export_all,
+    import_,
+    import_all,
+    list_,
+    move,
+    purge,
+    show,
+    state,
+    verify,
+    verify_all,
+)
 
-REQUIRES_API = "1.2"
+REQUIRES_API = "1.3"
 
 
 def _positive_int(text: str) -> int:
@@ -43,8 +56,9 @@ for _name, _default, _help in (
 def room():
     """Rooms: verified ZIP bundles, states, move, delete and retention.
 
-    Bundles: export, import, verify. Life: archive, restore, close, move, delete (after a verified
-    backup), purge (retention). Look: list, show.
+    Bundles: export, import, verify; a whole tenant: export-all, verify-all, import-all
+    (fanned out over --workers or a --queue). Life: archive, restore, close, move, delete
+    (after a verified backup), purge (retention). Look: list, show.
 
     Example: scaiwave room export room-123 --tenant acme > room.zip
     """
@@ -53,6 +67,9 @@ def room():
 room.add_command(export.export_cmd)
 room.add_command(import_.import_cmd)
 room.add_command(verify.verify_cmd)
+room.add_command(export_all.export_all_cmd)
+room.add_command(verify_all.verify_all_cmd)
+room.add_command(import_all.import_all_cmd)
 room.add_command(list_.list_cmd)
 room.add_command(show.show_cmd)
 room.add_command(delete.delete_cmd)

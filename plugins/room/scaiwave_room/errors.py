@@ -27,6 +27,13 @@ SW_ROOM_DELETING = "SW_ROOM_DELETING"  # the room is marked deleting (run `room 
 SW_ROOM_BACKUP_FAILED = "SW_ROOM_BACKUP_FAILED"  # the backup did not verify; nothing was deleted
 SW_ROOM_BACKUP_MISSING = "SW_ROOM_BACKUP_MISSING"  # resuming a delete: --backup FILE not there
 SW_ROOM_CHANGED = "SW_ROOM_CHANGED"  # events arrived between the backup and the delete
+# tenant-wide export/import (`room export-all`, `verify-all`, `import-all`)
+SW_ROOM_EXPORT_INCOMPLETE = "SW_ROOM_EXPORT_INCOMPLETE"  # rooms failed; no manifest written
+SW_ROOM_EXPORT_INVALID = "SW_ROOM_EXPORT_INVALID"  # DIR is not a complete, sound export
+SW_ROOM_EXPORT_DIR_IN_USE = "SW_ROOM_EXPORT_DIR_IN_USE"  # DIR holds other files
+SW_ROOM_EXPORT_PARAMS_CHANGED = "SW_ROOM_EXPORT_PARAMS_CHANGED"  # a re-run asks for other ones
+SW_ROOM_BUNDLE_MISMATCH = "SW_ROOM_BUNDLE_MISMATCH"  # not the bundle the manifest/plan names
+SW_ROOM_IMPORT_INCOMPLETE = "SW_ROOM_IMPORT_INCOMPLETE"  # bundles failed to import
 
 # the prefixes `--via api` reads in a server's error envelope (not codes themselves)
 CODE_PREFIX = "SW_"

@@ -44,3 +44,25 @@ def batch_size_option():
         show_default=True,
         help="Events deleted per transaction.",
     )
+
+
+def workers_option():
+    """``--workers N`` (default 1): local worker processes (`api.fanout`)."""
+    return click.option(
+        "--workers",
+        type=click.IntRange(1, 256),
+        default=1,
+        show_default=True,
+        help="Local worker processes, one room at a time each (not used with --queue).",
+    )
+
+
+def queue_option():
+    """``--queue REDIS_URL``: the rooms as ARQ jobs for `scaiwave worker` processes."""
+    return click.option(
+        "--queue",
+        metavar="REDIS_URL",
+        help="Put one job per room on this Redis (redis://HOST[:PORT][/DB]) for `scaiwave "
+        "worker --queue` processes on any machine that shares DIR and the database; the "
+        "command waits for them and shows the progress.",
+    )

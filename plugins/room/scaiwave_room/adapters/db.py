@@ -9,7 +9,7 @@ room of another tenant is answered exactly like a missing room.
 MariaDB streaming: ``api.store.stream`` holds an unbuffered server-side cursor, so the export
 reads everything else it needs (senders, media) BEFORE it opens the event stream and runs no
 other statement on that session until the stream is done. The import's writer thread is the
-only user of its connection while events flow (``event_writer``).
+only user of its connection while events flow (``inserts.event_writer``).
 """
 
 from __future__ import annotations
@@ -176,17 +176,60 @@ EXPORT_COLUMNS = (
 )
 
 
+STORED_JSON = ("content", "original_content")
+STORED_TIMES = ("created_at", "edited_at", "redacted_at")
+
+
 def stream_events(session, tenant_id, room_id, *, batch_size=2000):
     """Every event of the room as a plain tuple of ``EXPORT_COLUMNS`` (no ORM objects), in
     stream_position order, read ``batch_size`` at a time through ``api.store.stream``. Nothing
-    else may run on ``session`` until this generator is exhausted."""
+    else may run on ``session`` until this generator is exhausted.
+
+    Undecoded, for speed: ``content`` and ``original_content`` come as the JSON text the
+    database holds, and on SQLite the times as their stored text; ``StoredDecoders`` turns
+    them into what the ORM would have given."""
     table = m.Event.__table__
+    raw = STORED_JSON + (STORED_TIMES if _dialect(session) == "sqlite" else ())
     stmt = (
-        select(*[table.c[name] for name in EXPORT_COLUMNS])
+        select(
+            *[
+                type_coerce(table.c[name], Text) if name in raw else table.c[name]
+                for name in EXPORT_COLUMNS
+            ]
+        )
         .where(table.c.tenant_id == tenant_id, table.c.room_id == room_id)
         .order_by(table.c.stream_position)
     )
     yield from api.store.stream(session, stmt, batch_size=batch_size)
+
+
+def _dialect(session) -> str:
+    return session.get_bind().dialect.name
+
+
+class StoredDecoders:
+    """What the ORM does to the undecoded values of ``stream_events``: ``json(value)`` decodes
+    a JSON column's value and ``time(value)`` a time column's (an aware UTC datetime), each with
+    the column type's own result processor on this session's database. ``times_as_text``: the
+    times come as text (SQLite), in SQLAlchemy's ``YYYY-MM-DD HH:MM:SS.ffffff`` when written
+    by it."""
+
+    def __init__(self, session):
+        dialect = session.get_bind().dialect
+        table = m.Event.__table__
+        self.times_as_text = dialect.name == "sqlite"
+        self._json = _processor(table.c.content.type, dialect)
+        self._time = _processor(table.c.created_at.type, dialect)
+
+    def json(self, value):
+        return value if self._json is None else self._json(value)
+
+    def time(self, value):
+        return value if self._time is None else self._time(value)
+
+
+def _processor(type_, dialect):
+    return type_.dialect_impl(dialect).result_processor(dialect, None)
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -222,109 +265,11 @@ def add_room(session, *, room_id, tenant_id, workspace_id, creator_id, room, cre
     session.flush()
 
 
-def event_writer(session, columns, text_columns):
-    """``write((event_rows, media_rows))``: inserts a batch of events (tuples in ``columns``
-    order; each gets the next stream position appended) and their media rows (dicts) on the
-    session's connection, in its transaction. Only one thread may call it at a time."""
-    insert_events = RawInsert(session, m.Event.__table__, columns, text_columns=text_columns)
-    media_insert = m.Media.__table__.insert()
-    connection = session.connection()
-    positions = api.store.next_stream_positions(session)
-
-    def write(batch) -> None:
-        events, media_rows = batch
-        insert_events([row + (next(positions),) for row in events])
-        if media_rows:
-            connection.execute(media_insert, media_rows)
-
-    return write
-
-
 def is_integrity_error(exc: BaseException) -> bool:
     """A unique or primary key violation (a concurrent write, or a repeated id)."""
     from sqlalchemy.exc import IntegrityError
 
     return isinstance(exc, IntegrityError)
-
-
-class RawInsert:
-    """A fast executemany into one table through the session's own connection (same
-    transaction). Rows are tuples in ``columns`` order; the SQL is built once; bind processors
-    run only where the dialect has one (e.g. datetimes as text on SQLite); ``text_columns``
-    take the text the caller made (JSON text, ``YYYY-MM-DD HH:MM:SS.ffffff`` times) as they
-    are. Table columns the caller does not give get their scalar default."""
-
-    def __init__(self, session, table, columns, *, text_columns=("content", "original_content")):
-        conn = session.connection()
-        dialect = conn.dialect
-        self.conn = conn
-        given = list(columns)
-        extra = [c for c in table.columns if c.name not in given]
-        self.extra = tuple(
-            c.default.arg
-            if c.default is not None and getattr(c.default, "is_scalar", False)
-            else None
-            for c in extra
-        )
-        names = given + [c.name for c in extra]
-        quote = dialect.identifier_preparer.quote
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        self.sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) "
-            f"VALUES ({', '.join([mark] * len(names))})"
-        )
-        self.procs = []
-        for i, name in enumerate(given):
-            if name in text_columns:
-                continue
-            proc = _fast_processor(table.c[name].type.bind_processor(dialect))
-            if proc is not None:
-                self.procs.append((i, proc))
-
-    def __call__(self, rows: list[tuple]) -> None:
-        if self.procs or self.extra:
-            procs, extra = self.procs, self.extra
-            converted = []
-            for row in rows:
-                if procs:
-                    row = list(row)
-                    for i, proc in procs:
-                        value = row[i]
-                        if value is not None:
-                            row[i] = proc(value)
-                    row = tuple(row)
-                converted.append(row + extra if extra else row)
-            rows = converted
-        self.conn.exec_driver_sql(self.sql, rows)
-
-
-_SAMPLES = (
-    _dt.datetime(2026, 1, 2, 3, 4, 5, 6),
-    _dt.datetime(1999, 12, 31, 23, 59, 59),
-    _dt.datetime(2026, 11, 24, 0, 0, 0, 999999),
-)
-
-
-def _iso_space(value):
-    return value.isoformat(" ", "microseconds")
-
-
-def _fast_processor(proc):
-    """Drop a bind processor that changes nothing the driver cares about (booleans on SQLite),
-    and replace SQLite's datetime formatting by the C ``isoformat`` that writes the same text."""
-    if proc is None:
-        return None
-    try:
-        if proc(True) == 1 and proc(False) == 0:
-            return None
-    except Exception:  # not a boolean processor
-        pass
-    try:
-        if all(proc(v) == _iso_space(v) for v in _SAMPLES):
-            return _iso_space
-    except Exception:  # not a datetime processor
-        pass
-    return proc
 
 
 # -- room states and move (usecases/lifecycle.py) -------------------------------------------

@@ -92,7 +92,10 @@ class JsonGuard:
         # strings: the first part may continue an open string, the last may stay open
         carried = self.token if first_inside else 0
         if (first_inside and carried + len(parts[0]) > self.max_token) or (
-            len(inside) > first_inside and max(map(len, inside[first_inside:])) > self.max_token
+            # (no string that starts in this chunk can be longer than the chunk)
+            len(text) > self.max_token
+            and len(inside) > first_inside
+            and max(map(len, inside[first_inside:])) > self.max_token
         ):
             cuts.append(self._string_cut(parts, first_inside, carried))
         # numbers: only a run crossing the chunk boundary can grow past a chunk

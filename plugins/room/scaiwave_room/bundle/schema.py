@@ -283,6 +283,95 @@ def structure(value, cls, path: str):
     return result  # pragma: no cover - the fast path raised but the detailed one did not
 
 
+_EVENT_REQUIRED = frozenset({"id", "type", "sender", "origin_ts", "created_at", "content"})
+_EVENT_KEYS = frozenset(
+    {"original_content", "edited_at", "redacted_at", "relates_to", "media"} | _EVENT_REQUIRED
+)
+_RELATION_KEYS = frozenset({"rel_type", "event_id"})
+
+
+def direct_event(raw) -> Event | None:
+    """The Event ``structure(raw, Event, …)`` gives, built without cattrs, for the usual event
+    (the right keys, each value of its exact type, accepted by the record's own validators);
+    None for anything else (``structure`` then gives the Event, or the error)."""
+    try:
+        return _direct_event(raw)
+    except Exception:  # a validator's refusal: ``structure`` words it
+        return None
+
+
+def _texts(*values) -> bool:
+    """What ``_strict_str`` accepts, for each value: a str that is valid Unicode."""
+    for value in values:
+        if type(value) is not str:
+            return False
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
+def _direct_event(raw) -> Event | None:
+    if type(raw) is not dict:
+        return None
+    keys = raw.keys()
+    if keys != _EVENT_KEYS and not (_EVENT_REQUIRED <= keys <= _EVENT_KEYS):
+        return None
+    event_id, type_, sender, created_at = raw["id"], raw["type"], raw["sender"], raw["created_at"]
+    content, origin_ts = raw["content"], raw["origin_ts"]
+    if type(origin_ts) is not int or type(content) is not dict:
+        return None
+    if (
+        type(event_id) is not str
+        or type(type_) is not str
+        or type(sender) is not str
+        or type(created_at) is not str
+        or not (event_id + type_ + sender + created_at).isascii()
+    ) and not _texts(event_id, type_, sender, created_at):
+        return None
+    get = raw.get
+    original, edited_at, redacted_at = get("original_content"), get("edited_at"), get("redacted_at")
+    if original is not None and type(original) is not dict:
+        return None
+    if (edited_at is not None and not _texts(edited_at)) or (
+        redacted_at is not None and not _texts(redacted_at)
+    ):
+        return None
+    relates_to = get("relates_to")
+    if relates_to is not None:
+        if type(relates_to) is not dict or relates_to.keys() != _RELATION_KEYS:
+            return None
+        rel_type, target = relates_to["rel_type"], relates_to["event_id"]
+        if not _texts(rel_type, target):
+            return None
+        relates_to = Relation(rel_type=rel_type, event_id=target)
+    media = get("media", _NO_MEDIA)
+    if media is _NO_MEDIA:
+        media = []
+    elif type(media) is not list or (media and not _texts(*media)):
+        return None
+    else:
+        media = list(media)
+    return Event(
+        id=event_id,
+        type=type_,
+        sender=sender,
+        origin_ts=origin_ts,
+        created_at=created_at,
+        content=content,
+        original_content=original,
+        edited_at=edited_at,
+        redacted_at=redacted_at,
+        relates_to=relates_to,
+        media=media,
+    )
+
+
+_NO_MEDIA = object()
+
+
 def structure_integrity(body) -> Integrity:
     try:
         result = _detailed.structure(body, Integrity)

@@ -13,6 +13,7 @@ from typing import Any
 import ijson
 
 from scaiwave_room import errors
+from scaiwave_room.bundle import fastjson
 from scaiwave_room.bundle import layout as fmt
 from scaiwave_room.bundle.guard import JsonGuard, Refused
 from scaiwave_room.bundle.limits import Limits
@@ -54,6 +55,9 @@ def content_bytes(value) -> int:
 
 def check_content(value, path: str, limits: Limits) -> str:
     """The compact (ASCII) JSON text of an event's content, after the depth and size checks."""
+    text = fastjson.dumps_compact_ascii(value, limits.max_depth)  # the same text as below
+    if text is not None and len(text) <= limits.max_content_bytes:  # ASCII: its UTF-8 size
+        return text
     if not json_depth_ok(value, limits.max_depth):
         raise BundleInvalid(
             f"manifest.json: {path} nests deeper than {limits.max_depth} levels",

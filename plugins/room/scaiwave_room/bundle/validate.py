@@ -8,6 +8,7 @@ import attrs
 
 from scaiwave_cli import api
 from scaiwave_room import errors
+from scaiwave_room.bundle import fastjson
 from scaiwave_room.bundle import layout as fmt
 from scaiwave_room.bundle.buckets import BUCKETS, HashBuckets
 from scaiwave_room.bundle.limits import Limits
@@ -22,6 +23,7 @@ from scaiwave_room.bundle.schema import (
     Event,
     Header,
     RoomMeta,
+    direct_event,
     structure,
 )
 from scaiwave_room.bundle.stream import (
@@ -201,33 +203,41 @@ def validate(
         relations = HashBuckets(3)  # (target id hash, position, kind)
         replies = HashBuckets(1)  # (parent id hash,)
         count = 0
+        max_events, max_depth = limits.max_events, limits.max_depth
+        max_content = limits.max_content_bytes
+        add_id = ids.add2
         for raw in iter_raw_events(fh, limits):
-            path = f"$.events[{count}]"
-            if count >= limits.max_events:
+            if count >= max_events:
                 raise BundleInvalid(
                     f"manifest.json holds more than {limits.max_events} events",
-                    path=path,
+                    path=f"$.events[{count}]",
                     entry=fmt.MANIFEST,
                     hint="raise SCAIWAVE_ROOM_MAX_EVENTS if this bundle is trusted",
                 )
-            event = structure(raw, Event, path)
+            event = direct_event(raw) or structure(raw, Event, f"$.events[{count}]")
             if event.sender not in senders:
+                path = f"$.events[{count}]"
                 raise BundleInvalid(
                     f"manifest.json: {path}.sender {event.sender[:80]!r} is not in $.senders",
                     path=f"{path}.sender",
                     entry=fmt.MANIFEST,
                 )
             if not 0 <= event.origin_ts <= MAX_TS:
+                path = f"$.events[{count}]"
                 raise BundleInvalid(
                     f"manifest.json: {path}.origin_ts is out of range",
                     path=f"{path}.origin_ts",
                     entry=fmt.MANIFEST,
                 )
-            content_json = check_content(event.content, f"{path}.content", limits)
+            # the compact text, or check_content's checks (and errors) the long way
+            content_json = fastjson.dumps_compact_ascii(event.content, max_depth)
+            if content_json is None or len(content_json) > max_content:
+                content_json = check_content(event.content, f"$.events[{count}].content", limits)
             if event.original_content is not None:
-                check_content(event.original_content, f"{path}.original_content", limits)
-            for j, sha in enumerate(event.media):
+                check_content(event.original_content, f"$.events[{count}].original_content", limits)
+            for j, sha in enumerate(event.media) if event.media else ():
                 if sha not in media:
+                    path = f"$.events[{count}]"
                     raise BundleInvalid(
                         f"manifest.json: {path}.media[{j}] names media {sha[:80]!r}, which "
                         "the bundle does not hold (missing media)",
@@ -237,6 +247,7 @@ def validate(
             rel = event.relates_to
             if rel is not None:
                 if not REL_TYPE_RE.match(rel.rel_type):
+                    path = f"$.events[{count}]"
                     raise BundleInvalid(
                         f"manifest.json: {path}.relates_to.rel_type must be a relation type "
                         f"({', '.join(REL_TYPES)}, or lowercase letters, digits, '.' and '_', "
@@ -261,7 +272,7 @@ def validate(
                 report.edited += 1
             if event.redacted_at is not None:
                 report.redacted += 1
-            ids.add(hash(event.id), count)
+            add_id(hash(event.id), count)
             count += 1
             if on_event is not None:
                 on_event(event, content_json)

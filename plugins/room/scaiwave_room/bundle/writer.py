@@ -34,8 +34,11 @@ class BundleWriter(api.zipbundle.ZipWriter):
     ``integrity.json`` (format ``scaiwave.room-bundle.integrity``; ``finish(signer)`` signs it).
     The output is the same bytes whether the stream is a file or a pipe."""
 
-    def __init__(self, stream):
-        super().__init__(stream, integrity_format=INTEGRITY_FORMAT, version=FORMAT_VERSION)
+    def __init__(self, stream, *, epoch: int | None = None):
+        # ``epoch``: a fixed export time given by the caller, else SOURCE_DATE_EPOCH
+        super().__init__(
+            stream, integrity_format=INTEGRITY_FORMAT, version=FORMAT_VERSION, epoch=epoch
+        )
 
 
 def write_bundle(
@@ -47,13 +50,16 @@ def write_bundle(
     read_media: Callable[[str], Iterable[bytes]],
     signer=None,
     progress=None,
+    epoch: int | None = None,
 ) -> dict:
-    """Write a whole bundle to ``out``. ``media``: dicts with sha256, name, size;
+    """Write a whole bundle to ``out``. ``events``: manifest event records (dicts), or their
+    canonical JSON (``layout.dumps``) as UTF-8 bytes; ``media``: dicts with sha256, name, size;
     ``read_media(sha256)`` yields the bytes (verified by the caller's media store);
-    ``progress``: an ``api.progress`` bar, advanced by events written and bytes out.
+    ``progress``: an ``api.progress`` bar, advanced by events written and bytes out;
+    ``epoch``: the entries' time (default ``SOURCE_DATE_EPOCH``, else 1980-01-01).
 
     Returns {"events", "media", "bytes", "signed", "integrity_sha256"}."""
-    writer = BundleWriter(out)
+    writer = BundleWriter(out, epoch=epoch)
     try:
         return _write(writer, header, events, media, read_media, signer, progress)
     except BaseException:
@@ -82,21 +88,24 @@ def _write(writer, header, events, media, read_media, signer, bar) -> dict:
     progress = _Advance(bar, writer)
     count = 0
     with writer.open_entry(MANIFEST) as manifest:
-        head = dumps(header)
-        parts = [head[:-1], ',"events":[']
+        head = dumps(header).encode("utf-8")
+        parts = [head[:-1], b',"events":[']
         size = sum(len(p) for p in parts)
         for event in events:
-            text = dumps(event)
-            parts.append("," + text if count else text)
+            # an event comes as its canonical JSON already (bytes) or as the record
+            text = event if type(event) is bytes else dumps(event).encode("utf-8")
+            if count:
+                parts.append(b",")
+            parts.append(text)
             size += len(text) + 1
             count += 1
             if size >= FLUSH_AT:
-                manifest.write("".join(parts))
+                manifest.write(b"".join(parts))
                 parts.clear()
                 size = 0
                 progress(count)
-        parts.append("]}")
-        manifest.write("".join(parts))
+        parts.append(b"]}")
+        manifest.write(b"".join(parts))
     for item in sorted(media, key=lambda m: m["sha256"]):
         sha = item["sha256"]
         name = media_entry_name(sha, safe_media_name(item["name"], sha))

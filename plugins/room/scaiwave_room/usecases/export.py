@@ -19,6 +19,7 @@ from scaiwave_room.bundle import layout as fmt
 from scaiwave_room.bundle.schema import MAX_ID, MEDIA_KEYS, MEDIA_REF_PREFIX, format_time
 from scaiwave_room.bundle.signing import Ed25519Signer
 from scaiwave_room.bundle.writer import write_bundle
+from scaiwave_room.usecases.hooks import test_hook
 from scaiwave_room.usecases.rooms import refuse_export
 
 # Participants of these kinds are not local people: their events travel as foreign senders.
@@ -26,19 +27,34 @@ FOREIGN_KINDS = ("federated", "shadow")
 
 
 def export_room(
-    app, *, room_id, tenant, to_file=None, sign=False, server_name=None, via="db", batch_size=2000
+    app,
+    *,
+    room_id,
+    tenant,
+    to_file=None,
+    sign=False,
+    server_name=None,
+    via="db",
+    batch_size=2000,
+    epoch=None,
 ):
     """Write the bundle to ``to_file`` (atomically: the whole file or none) or stdout; returns
-    the summary ({"room_id", "tenant", "events", "media", "bytes", ...}). A signed bundle names
-    a real server (``api.fedkeys.require_server_name``: never unset or localhost) before
-    anything is written; over the API the server signs under its own name."""
+    the summary ({"room_id", "tenant", "events", "media", "bytes", ...}; with ``to_file`` also
+    the file's ``sha256``). A signed bundle names a real server
+    (``api.fedkeys.require_server_name``: never unset or localhost) before anything is written;
+    over the API the server signs under its own name. ``epoch``: the export's own time (the
+    manifest's ``exported_at`` and the ZIP entries' time), as ``SOURCE_DATE_EPOCH`` would set
+    it (`room export-all` pins one for every room)."""
     server = None
     if via != "api" and (sign or server_name is not None):
         server = api.fedkeys.require_server_name(app.settings, server_name)
     with _target(to_file) as out:
         if via == "api":
             return _export_via_api(app, room_id, tenant, out, sign)
-        return _export_from_db(app, room_id, tenant, out, sign, batch_size, server)
+        summary = _export_from_db(app, room_id, tenant, out, sign, batch_size, server, epoch)
+        if isinstance(out, _HashingStream):
+            summary["sha256"] = out.hexdigest()
+        return summary
 
 
 @contextlib.contextmanager
@@ -51,7 +67,31 @@ def _target(to_file):
         out.flush()
         return
     with api.atomic_writer(to_file, mode=0o600) as out:
-        yield out
+        yield _HashingStream(out)
+
+
+class _HashingStream:
+    """The file being written, hashed on the way (the bundle's sha256 without reading it back)."""
+
+    def __init__(self, raw):
+        import hashlib
+
+        self._raw = raw
+        self._hash = hashlib.sha256()
+        self._started = False
+
+    def write(self, data) -> int:
+        if not self._started:
+            self._started = True
+            test_hook("bundle")  # tests: park once the temporary file holds its first bytes
+        self._hash.update(data)
+        return self._raw.write(data)
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
 
 def _export_via_api(app, room_id, tenant, out, sign) -> dict:
@@ -71,7 +111,7 @@ def _export_via_api(app, room_id, tenant, out, sign) -> dict:
     return {"room_id": room_id, "tenant": tenant, "bytes": size, "via": "api"}
 
 
-def _export_from_db(app, room_id, tenant_ref, out, sign, batch_size, server=None) -> dict:
+def _export_from_db(app, room_id, tenant_ref, out, sign, batch_size, server=None, epoch=None):
     from scaiwave_room.adapters import db
 
     store = app.store
@@ -81,7 +121,7 @@ def _export_from_db(app, room_id, tenant_ref, out, sign, batch_size, server=None
         room = db.get_room(session, tenant.id, room_id)
         refuse_export(room)
         signer = federation_signer(session, app.settings) if sign else None
-        plan = plan_export(session, app.settings, tenant, room, server_name=server)
+        plan = plan_export(session, app.settings, tenant, room, server_name=server, epoch=epoch)
         for item in plan.media:
             if not media_store.exists(tenant.id, item["sha256"]):
                 raise api.DomainError(
@@ -90,16 +130,20 @@ def _export_from_db(app, room_id, tenant_ref, out, sign, batch_size, server=None
                     code=api.errors.SW_MEDIA_MISSING,
                     hint="restore the media store (SCAIWAVE_MEDIA_DIR) before exporting",
                 )
+        from scaiwave_room.usecases.export_rows import manifest_events
+
         rows = db.stream_events(session, tenant.id, room.id, batch_size=batch_size)
+        events = manifest_events(rows, plan, db.StoredDecoders(session))
         with api.progress(f"exporting room {room.id}", total=plan.events, unit="events") as bar:
             summary = write_bundle(
                 out,
                 header=plan.header,
-                events=(to_manifest_event(row, plan) for row in rows),
+                events=events,
                 media=plan.media,
                 read_media=lambda sha: media_store.open_verified(tenant.id, sha),
                 signer=signer,
                 progress=bar,
+                epoch=epoch,
             )
         room_id, tenant_id = room.id, tenant.id
         summary.update({"room_id": room_id, "tenant": tenant.slug})
@@ -178,7 +222,7 @@ def _str_or_none(value, limit: int):
     return value[:limit]
 
 
-def plan_export(session, settings, tenant, room, *, server_name=None) -> ExportPlan:
+def plan_export(session, settings, tenant, room, *, server_name=None, epoch=None) -> ExportPlan:
     from scaiwave_room.adapters import db
 
     server = server_name or settings.server_name
@@ -236,7 +280,8 @@ def plan_export(session, settings, tenant, room, *, server_name=None) -> ExportP
                 shas.append(sha)
 
     count, last = db.event_summary(session, tenant.id, room.id)
-    epoch = fmt.source_date_epoch()
+    if epoch is None:
+        epoch = fmt.source_date_epoch()
     if epoch is not None:
         exported = _dt.datetime.fromtimestamp(epoch, _dt.UTC)
     else:

@@ -7,7 +7,10 @@ Points: import ``events`` (in the writer thread once the first batch of rows is 
 ``media`` (after the media files, just before COMMIT); delete ``backup`` (verified, room still
 open), ``marked`` (deleting committed), ``events`` (first event batch committed), ``events-txn``
 (inside the first event batch), ``media`` (files removed, media rows not yet committed), ``final``
-(inside the last transaction); purge ``purge`` (first batch committed), ``purge-txn``.
+(inside the last transaction); purge ``purge`` (first batch committed), ``purge-txn``;
+export ``bundle`` (`room export --to`, `export-all`'s jobs: the temporary file holds its first
+bytes). A fanned-out coordinator's own points are the core's (``SCAIWAVE_CORE_TEST_HOOK``
+``fanout-first-result``, ``api.fanout``).
 """
 
 from __future__ import annotations

@@ -54,8 +54,11 @@ def import_room(
         )
 
 
-def import_bundle(app, *, path, workspace, tenant_ref, as_participant, dry_run=False) -> dict:
-    """The database import of the bundle file at ``path`` (see the module docstring)."""
+def import_bundle(
+    app, *, path, workspace, tenant_ref, as_participant, dry_run=False, bundle_sha256=None
+) -> dict:
+    """The database import of the bundle file at ``path`` (see the module docstring);
+    ``bundle_sha256`` (the file's, `room import-all` knows it) goes into the audit row."""
     limits = Limits.from_settings(app.settings)
     with app.store.read_session() as session:
         tenant = api.find_tenant(session, tenant_ref, actor=app.actor)
@@ -68,6 +71,7 @@ def import_bundle(app, *, path, workspace, tenant_ref, as_participant, dry_run=F
             "workspace_id": ws.id,
             "workspace": ws.slug,
             "creator_id": participant.id,
+            "bundle_sha256": bundle_sha256,
         }
     with open_bundle(path, limits, defer_manifest=True) as opened:
         if dry_run:
@@ -150,7 +154,7 @@ def _write(app, *, opened, limits, target, bar=None, batch_size=2000):
     draws the stream positions), the audit row after the last event, media files last; then
     COMMIT. Any error rolls everything back and removes the media files this run created.
     Returns (report, result)."""
-    from scaiwave_room.adapters import db
+    from scaiwave_room.adapters import db, inserts
 
     media_store = app.store.media
     created: list[str] = []  # sha256 of the media files this run wrote
@@ -160,7 +164,7 @@ def _write(app, *, opened, limits, target, bar=None, batch_size=2000):
     creator_id = target["creator_id"]
     try:
         with app.store.transaction() as session:
-            insert = db.event_writer(session, EVENT_COLUMNS, EVENT_TEXT_COLUMNS)
+            insert = inserts.event_writer(session, EVENT_COLUMNS, EVENT_TEXT_COLUMNS)
 
             def write(batch):
                 # the writer thread: the only user of the connection while events flow
@@ -172,7 +176,7 @@ def _write(app, *, opened, limits, target, bar=None, batch_size=2000):
                 room_id=room_id,
                 tenant_id=tenant_id,
                 creator_id=creator_id,
-                flush=writer,
+                flush=lambda batch: writer(insert.prepare(batch)),  # prepared in this thread
                 batch_size=batch_size,
             )
 
@@ -212,6 +216,7 @@ def _write(app, *, opened, limits, target, bar=None, batch_size=2000):
                     "source_room": report.header.source.room_id,
                     "source_server": report.header.source.server_name,
                     "bundle_signed": report.signed,
+                    **({"bundle_sha256": sha} if (sha := target.get("bundle_sha256")) else {}),
                 },
             )
             session.flush()
