@@ -38,11 +38,11 @@ from scaiwave_sync.usecases.plan import check_valves
 from scaiwave_sync.usecases.reconcile import (
     Heartbeat,
     Options,
-    _describe,
     _finish,
     _lock,
     _summary,
     announce,
+    fail_run,
     holder_name,
 )
 from scaiwave_sync.usecases.settings import SyncConfig
@@ -183,13 +183,8 @@ def run(app, options: Options, *, queue: str | None, workers: int, details: bool
         summary = _summary(run_id, options, collected, totals, totals, started)
         _finish(store, run_id, actor, options, "ok", summary, None)
         return dict(summary, plans=collected.plans)
-    except api.ScaiwaveError as exc:
-        if run_id is not None:
-            _finish(store, run_id, actor, options, "failed", {}, exc.format_message())
-        raise
     except Exception as exc:
-        if run_id is not None:
-            _finish(store, run_id, actor, options, "failed", {}, _describe(exc))
+        fail_run(store, run_id, actor, options, exc)
         raise
     finally:
         if heartbeat is not None:

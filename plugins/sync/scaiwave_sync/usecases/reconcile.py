@@ -250,13 +250,8 @@ def run(store, settings, actor, options: Options, *, warn, info, client=None) ->
         summary = _summary(run_id, options, collected, client, counter, started)
         _finish(store, run_id, actor, options, "ok", summary, None)
         return dict(summary, plans=plans)
-    except api.ScaiwaveError as exc:
-        if run_id is not None:
-            _finish(store, run_id, actor, options, "failed", {}, exc.format_message())
-        raise
     except Exception as exc:
-        if run_id is not None:
-            _finish(store, run_id, actor, options, "failed", {}, _describe(exc))
+        fail_run(store, run_id, actor, options, exc)
         raise
     finally:
         if heartbeat is not None:
@@ -324,6 +319,14 @@ def _summary(run_id, options, collected: Collected, client, counter, started) ->
         "seconds": round(time.perf_counter() - started, 3),
         "warnings": collected.warnings,
     }
+
+
+def fail_run(store, run_id, actor, options, exc: Exception) -> None:
+    """Record a run that ended with ``exc`` (when its row exists): the local run's and the
+    queue coordinator's one way to fail."""
+    if run_id is not None:
+        message = exc.format_message() if isinstance(exc, api.ScaiwaveError) else _describe(exc)
+        _finish(store, run_id, actor, options, "failed", {}, message)
 
 
 def _finish(store, run_id, actor, options, status, summary, error) -> None:
