@@ -54,74 +54,50 @@ def export_all(
     common = {"dir": str(base), "epoch": epoch}
 
     results: dict[str, dict] = {}
-    failures: dict[str, dict] = {}
     present = [r for r in rooms if (base / r["file"]).is_file()]
-    kept = 0
-    if present:
-        jobs = [
-            api.fanout.Job(
-                "room.verify",
-                f"{r['id']}@{tag}",
-                {**common, "file": r["file"], "room_id": r["id"]},
-                weight=max(r["events"], 1),
-            )
-            for r in present
-        ]
-        outcome = api.fanout.run(
-            app,
-            jobs,
-            workers=workers,
-            queue=queue,
-            label=f"verifying the bundles already in {base}",
-            unit="events",
-        )
-        for r in present:
-            key = f"{r['id']}@{tag}"
-            if key in outcome.done:
-                results[r["id"]] = outcome.done[key]
-                kept += 1
-            else:
-                failed = outcome.failed.get(key, {})
-                app.out.info(
-                    f"{r['file']} did not verify ({failed.get('code')}: {failed.get('message')}); "
-                    "exporting it again"
-                )
-                _unlink(base / r["file"])
 
-    todo = [r for r in rooms if r["id"] not in results]
-    if todo:
-        jobs = [
-            api.fanout.Job(
-                "room.export",
-                f"{r['id']}@{tag}",
-                {
-                    **common,
-                    "file": r["file"],
-                    "room_id": r["id"],
-                    "tenant_id": plan["tenant_id"],
-                    "server_name": plan["server_name"],
-                    "batch_size": batch_size,
-                },
-                weight=max(r["events"], 1),
+    def key(room):
+        return f"{room['id']}@{tag}"
+
+    verified, broken = tm.run_rooms(
+        app,
+        "room.verify",
+        present,
+        key,
+        lambda r: {**common, "file": r["file"], "room_id": r["id"]},
+        workers=workers,
+        queue=queue,
+        label=f"verifying the bundles already in {base}",
+    )
+    results.update(verified)
+    kept = len(verified)
+    for r in present:
+        failed = broken.get(r["id"])
+        if failed is not None:
+            app.out.info(
+                f"{r['file']} did not verify ({failed.get('code')}: {failed.get('message')}); "
+                "exporting it again"
             )
-            for r in todo
-        ]
-        outcome = api.fanout.run(
-            app,
-            jobs,
-            workers=workers,
-            queue=queue,
-            label=f"exporting the rooms of {plan['tenant']}",
-            unit="events",
-        )
-        for r in todo:
-            key = f"{r['id']}@{tag}"
-            if key in outcome.done:
-                results[r["id"]] = outcome.done[key]
-            else:
-                failures[r["id"]] = outcome.failed.get(
-                    key, {"code": api.errors.SW_JOB_FAILED, "message": "no result"}
-                )
+            _unlink(base / r["file"])
+
+    exported, failures = tm.run_rooms(
+        app,
+        "room.export",
+        [r for r in rooms if r["id"] not in results],
+        key,
+        lambda r: {
+            **common,
+            "file": r["file"],
+            "room_id": r["id"],
+            "tenant_id": plan["tenant_id"],
+            "server_name": plan["server_name"],
+            "batch_size": batch_size,
+        },
+        workers=workers,
+        queue=queue,
+        label=f"exporting the rooms of {plan['tenant']}",
+    )
+    results.update(exported)
 
     summary = {
         "tenant": plan["tenant"],

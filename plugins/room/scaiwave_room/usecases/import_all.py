@@ -50,35 +50,26 @@ def import_all(app, *, from_dir, tenant, workspace, as_participant, workers=1, q
     def key(room):  # stable for (tenant, bundle): a re-run re-attaches to a queued job
         return f"{room['id']}@{target['tenant_id']}:{room['sha256'][:32]}"
 
-    jobs = [
-        api.fanout.Job(
-            "room.import",
-            key(r),
-            {
-                "dir": str(base),
-                "file": r["file"],
-                "sha256": r["sha256"],
-                "bytes": r["bytes"],
-                "source_room": r["id"],
-                **target,
-            },
-            weight=max(r["events"], 1),
-        )
-        for r in rooms
-    ]
-    outcome = None
-    if jobs:
-        outcome = api.fanout.run(
-            app,
-            jobs,
-            workers=workers,
-            queue=queue,
-            label=f"importing into {slug}/{ws_slug}",
-            unit="events",
-        )
+    done_by_room, failed_by_room = tm.run_rooms(
+        app,
+        "room.import",
+        rooms,
+        key,
+        lambda r: {
+            "dir": str(base),
+            "file": r["file"],
+            "sha256": r["sha256"],
+            "bytes": r["bytes"],
+            "source_room": r["id"],
+            **target,
+        },
+        workers=workers,
+        queue=queue,
+        label=f"importing into {slug}/{ws_slug}",
+    )
     lines, failures = [], []
     for r in rooms:
-        done = outcome.done.get(key(r)) if outcome else None
+        done = done_by_room.get(r["id"])
         if done is not None:
             lines.append(
                 {
@@ -91,7 +82,7 @@ def import_all(app, *, from_dir, tenant, workspace, as_participant, workers=1, q
                 }
             )
             continue
-        failed = outcome.failed.get(key(r), {}) if outcome else {}
+        failed = failed_by_room[r["id"]]
         line = {
             "source_room": r["id"],
             "result": "failed",

@@ -92,6 +92,23 @@ def check_queue(app, queue) -> None:
 # -- the state file ------------------------------------------------------------------------------
 
 
+def run_rooms(app, name, rooms, key, args, *, workers, queue, label):
+    """One ``name`` job per room (``key(room)``, ``args(room)``, weighted by its events) through
+    ``api.fanout``; returns ``(done, failed)``, each keyed by room id, in the rooms' order."""
+    keys = {r["id"]: key(r) for r in rooms}
+    jobs = [api.fanout.Job(name, keys[r["id"]], args(r), weight=max(r["events"], 1)) for r in rooms]
+    outcome = api.fanout.run(app, jobs, workers=workers, queue=queue, label=label, unit="events")
+    done, failed = {}, {}
+    for room_id, job_key in keys.items():
+        if job_key in outcome.done:
+            done[room_id] = outcome.done[job_key]
+        else:
+            failed[room_id] = outcome.failed.get(
+                job_key, {"code": api.errors.SW_JOB_FAILED, "message": "no result"}
+            )
+    return done, failed
+
+
 def state_body(params: dict) -> dict:
     return {"format": STATE_FORMAT, "version": FORMAT_VERSION, **params}
 

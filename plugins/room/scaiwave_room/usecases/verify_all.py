@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scaiwave_cli import api
 from scaiwave_room.usecases import tenant_manifest as tm
 
 
@@ -36,43 +35,32 @@ def verify_all(app, *, from_dir, workers=1, queue=None):
         else:
             problems.append({"file": r["file"], "room_id": r["id"], "problem": "missing"})
     tag = tm.dir_tag(base)
-    jobs = [
-        api.fanout.Job(
-            "room.verify",
-            f"{r['id']}@{tag}",
-            {
-                "dir": str(base),
-                "file": r["file"],
-                "room_id": r["id"],
-                "sha256": r["sha256"],
-                "bytes": r["bytes"],
-                "epoch": epoch,
-            },
-            weight=max(r["events"], 1),
-        )
-        for r in present
-    ]
-    verified = 0
-    if jobs:
-        outcome = api.fanout.run(
-            app,
-            jobs,
-            workers=workers,
-            queue=queue,
-            label=f"verifying {base}",
-            unit="events",
-        )
-        for r in present:
-            key = f"{r['id']}@{tag}"
-            if key in outcome.done:
-                verified += 1
-                continue
-            failed = outcome.failed.get(key, {})
+    done, failed = tm.run_rooms(
+        app,
+        "room.verify",
+        present,
+        lambda r: f"{r['id']}@{tag}",
+        lambda r: {
+            "dir": str(base),
+            "file": r["file"],
+            "room_id": r["id"],
+            "sha256": r["sha256"],
+            "bytes": r["bytes"],
+            "epoch": epoch,
+        },
+        workers=workers,
+        queue=queue,
+        label=f"verifying {base}",
+    )
+    verified = len(done)
+    for r in present:
+        if r["id"] in failed:
+            problem = failed[r["id"]]
             problems.append(
                 {
                     "file": r["file"],
                     "room_id": r["id"],
-                    "problem": f"{failed.get('code')}: {failed.get('message')}",
+                    "problem": f"{problem.get('code')}: {problem.get('message')}",
                 }
             )
     problems.sort(key=lambda p: p["file"])
